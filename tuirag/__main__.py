@@ -1,0 +1,3 @@
+from tuirag.cli.main import main
+
+raise SystemExit(main())

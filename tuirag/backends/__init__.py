@@ -1,0 +1,1 @@
+"""Backends: the embedder, the vector store and the language model."""

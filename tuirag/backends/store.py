@@ -1,0 +1,340 @@
+"""The index on disk: LanceDB tables of chunks and of file records.
+
+One index folder per embedder (model, dimension, prefixes): vectors of two models
+can never meet in one table, and switching back to a model finds its index intact.
+Filters only ever contain hex digests we computed, never user paths (a file named
+`a' OR '1'='1.md` cannot widen a delete).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+import shutil
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import lancedb
+import numpy as np
+import pyarrow as pa
+from lancedb.query import MatchQuery
+
+from tuirag.types import Hit
+
+log = logging.getLogger(__name__)
+
+CHUNKS = "chunks"
+FILES = "files"
+SCHEMA_VERSION = 1
+VECTOR_INDEX_MIN_ROWS = 100_000
+
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+
+
+def path_key(path: str) -> str:
+    return hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def fts_text(text: str) -> str:
+    """Space out CJK characters so the whitespace tokenizer indexes each one."""
+    return _CJK.sub(r" \1 ", text)
+
+
+def chunks_schema(dim: int) -> pa.Schema:
+    return pa.schema(
+        [
+            pa.field("chunk_id", pa.string()),
+            pa.field("path", pa.string()),
+            pa.field("path_key", pa.string()),
+            pa.field("file_hash", pa.string()),
+            pa.field("mtime_ns", pa.int64()),
+            pa.field("ordinal", pa.int32()),
+            pa.field("kind", pa.string()),
+            pa.field("plugin", pa.string()),
+            pa.field("heading", pa.string()),
+            pa.field("page", pa.int32()),
+            pa.field("start_line", pa.int32()),
+            pa.field("end_line", pa.int32()),
+            pa.field("text", pa.string()),
+            pa.field("search_text", pa.string()),
+            pa.field("text_hash", pa.string()),
+            pa.field("vector", pa.list_(pa.float32(), dim)),
+        ]
+    )
+
+
+FILES_SCHEMA = pa.schema(
+    [
+        pa.field("path", pa.string()),
+        pa.field("path_key", pa.string()),
+        pa.field("size", pa.int64()),
+        pa.field("mtime_ns", pa.int64()),
+        pa.field("file_hash", pa.string()),
+        pa.field("status", pa.string()),  # ok | failed
+        pa.field("reason", pa.string()),
+        pa.field("chunks", pa.int32()),
+        pa.field("plugin", pa.string()),
+        pa.field("parser_version", pa.string()),
+        pa.field("indexed_at", pa.float64()),
+    ]
+)
+
+HIT_COLUMNS = [
+    "chunk_id", "path", "file_hash", "kind", "plugin", "heading", "page", "start_line",
+    "end_line", "text",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FileRecord:
+    path: str
+    size: int
+    mtime_ns: int
+    file_hash: str
+    status: str = "ok"
+    reason: str = ""
+    chunks: int = 0
+    plugin: str = ""
+    parser_version: str = ""
+    indexed_at: float = 0.0
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "path_key": path_key(self.path),
+            "size": self.size,
+            "mtime_ns": self.mtime_ns,
+            "file_hash": self.file_hash,
+            "status": self.status,
+            "reason": self.reason,
+            "chunks": self.chunks,
+            "plugin": self.plugin,
+            "parser_version": self.parser_version,
+            "indexed_at": self.indexed_at or time.time(),
+        }
+
+
+class StoreError(Exception):
+    """The index cannot be opened or used; the message says what to do."""
+
+
+def _in(column: str, keys: Iterable[str]) -> str:
+    quoted = ",".join(f"'{k}'" for k in keys if re.fullmatch(r"[0-9a-f]+", k))
+    return f"{column} IN ({quoted})"
+
+
+class Store:
+    """The chunks and files tables of one embedder's index."""
+
+    def __init__(self, folder: Path, embedder_key: str, dim: int) -> None:
+        self.folder = folder
+        self.dim = dim
+        self.embedder_key = embedder_key
+        folder.mkdir(parents=True, exist_ok=True)
+        self._check_meta()
+        try:
+            self.db = lancedb.connect(str(folder / "lance"))
+            names = set(self.db.table_names())
+            self.chunks = (
+                self.db.open_table(CHUNKS)
+                if CHUNKS in names
+                else self.db.create_table(CHUNKS, schema=chunks_schema(dim))
+            )
+            self.files = (
+                self.db.open_table(FILES)
+                if FILES in names
+                else self.db.create_table(FILES, schema=FILES_SCHEMA)
+            )
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise StoreError(
+                f"cannot open the index at {folder}: {exc}. "
+                "Move that folder away and run `tuirag ingest` to rebuild it."
+            ) from None
+
+    def _check_meta(self) -> None:
+        meta_file = self.folder / "meta.json"
+        meta = {"embedder": self.embedder_key, "dim": self.dim, "schema": SCHEMA_VERSION}
+        if meta_file.exists():
+            found = json.loads(meta_file.read_text())
+            if found.get("dim") != self.dim or found.get("embedder") != self.embedder_key:
+                raise StoreError(
+                    f"the index at {self.folder} holds {found.get('embedder')} vectors "
+                    f"(dim {found.get('dim')}), not {self.embedder_key} (dim {self.dim})"
+                )
+        else:
+            tmp = meta_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(meta))
+            tmp.replace(meta_file)
+
+    def refresh(self) -> None:
+        """See writes made by another process (the watch daemon) since we opened."""
+        for table in (self.chunks, self.files):
+            try:
+                table.checkout_latest()
+            except (ValueError, RuntimeError):
+                pass
+
+    # ---- file records -------------------------------------------------
+
+    def file_records(self) -> dict[str, FileRecord]:
+        arrow = self.files.to_arrow()
+        fields = [f.name for f in FILES_SCHEMA if f.name != "path_key"]
+        rows = arrow.select(fields).to_pylist()
+        return {row["path"]: FileRecord(**row) for row in rows}
+
+    def put_files(self, records: Sequence[FileRecord]) -> None:
+        if not records:
+            return
+        rows = [r.row() for r in records]
+        (
+            self.files.merge_insert("path_key")
+            .when_matched_update_all()
+            .when_not_matched_insert_all()
+            .execute(pa.Table.from_pylist(rows, schema=FILES_SCHEMA))
+        )
+
+    def delete_files(self, paths: Iterable[str]) -> None:
+        keys = [path_key(p) for p in paths]
+        for start in range(0, len(keys), 500):
+            self.files.delete(_in("path_key", keys[start : start + 500]))
+
+    # ---- chunks ---------------------------------------------------------
+
+    def delete_chunks(self, paths: Iterable[str]) -> None:
+        keys = [path_key(p) for p in paths]
+        for start in range(0, len(keys), 500):
+            self.chunks.delete(_in("path_key", keys[start : start + 500]))
+
+    def add_chunks(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
+
+    def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
+        """Vectors already stored for these chunk texts, so edits and renames reuse them."""
+        found: dict[str, np.ndarray] = {}
+        unique = sorted(set(text_hashes))
+        for start in range(0, len(unique), 500):
+            batch = unique[start : start + 500]
+            arrow = (
+                self.chunks.search()
+                .where(_in("text_hash", batch))
+                .select(["text_hash", "vector"])
+                .limit(len(batch) * 50)
+                .to_arrow()
+            )
+            hashes = arrow.column("text_hash").to_pylist()
+            vectors = arrow.column("vector").to_numpy(zero_copy_only=False)
+            for h, v in zip(hashes, vectors, strict=True):
+                found.setdefault(h, np.asarray(v, dtype=np.float32))
+        return found
+
+    def chunk_path_keys(self) -> set[str]:
+        return set(self.chunks.to_arrow().column("path_key").to_pylist()) if self.count() else set()
+
+    def delete_chunk_keys(self, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        for start in range(0, len(keys), 500):
+            self.chunks.delete(_in("path_key", keys[start : start + 500]))
+
+    def count(self) -> int:
+        return self.chunks.count_rows()
+
+    # ---- maintenance ----------------------------------------------------
+
+    def optimize(self, retention: timedelta = timedelta(minutes=5)) -> None:
+        """Compact, bring the text and vector indexes up to date, drop old versions.
+
+        Old versions are kept for `retention` so a reader mid-query keeps its files.
+        """
+        rows = self.count()
+        if rows:
+            indices = {idx.name for idx in self.chunks.list_indices()}
+            if not any("search_text" in name for name in indices):
+                self.chunks.create_fts_index("search_text", replace=True, with_position=False)
+            if rows >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
+                self.chunks.create_index(metric="cosine", vector_column_name="vector")
+        for table in (self.chunks, self.files):
+            table.optimize(cleanup_older_than=retention)
+
+    def disk_bytes(self) -> int:
+        return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+
+    def has_fts(self) -> bool:
+        return any("search_text" in idx.name for idx in self.chunks.list_indices())
+
+    # ---- search ---------------------------------------------------------
+
+    def vector_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        if not self.count():
+            return []
+        arrow = (
+            self.chunks.search(vector, vector_column_name="vector")
+            .distance_type("cosine")
+            .select([*HIT_COLUMNS, "_distance"])
+            .limit(k)
+            .to_arrow()
+        )
+        return [
+            _hit(row, score=1.0 - row["_distance"], vector_score=1.0 - row["_distance"])
+            for row in arrow.to_pylist()
+        ]
+
+    def text_search(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
+        """BM25 over the text; with `vector`, also each hit's cosine similarity."""
+        if not self.count() or not self.has_fts() or not query.strip():
+            return []
+        columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
+        arrow = (
+            self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
+            .select(columns)
+            .limit(k)
+            .to_arrow()
+        )
+        hits = []
+        for row in arrow.to_pylist():
+            sim = None
+            if vector is not None:
+                sim = float(np.dot(np.asarray(row.pop("vector"), dtype=np.float32), vector))
+            hits.append(_hit(row, score=row["_score"], vector_score=sim))
+        return hits
+
+    def chunk_neighbours(self, path: str) -> list[Hit]:
+        """All chunks of one file in order (for previews)."""
+        arrow = self.chunks.search().where(f"path_key = '{path_key(path)}'").select(
+            [*HIT_COLUMNS, "ordinal"]
+        ).limit(1_000_000).to_arrow()
+        rows = sorted(arrow.to_pylist(), key=lambda r: r["ordinal"])
+        return [_hit(row, score=0.0) for row in rows]
+
+
+def _hit(row: dict[str, Any], score: float, vector_score: float | None = None) -> Hit:
+    return Hit(
+        path=row["path"],
+        text=row["text"],
+        score=float(score),
+        chunk_id=row["chunk_id"],
+        kind=row["kind"],
+        page=row["page"],
+        start_line=row["start_line"],
+        end_line=row["end_line"],
+        heading=row["heading"],
+        plugin=row["plugin"],
+        file_hash=row["file_hash"],
+        vector_score=vector_score,
+    )
+
+
+def index_folders(data_dir: Path) -> list[Path]:
+    """Every per-embedder index under the data dir (for status and pruning)."""
+    root = data_dir / "index"
+    return sorted(p for p in root.iterdir() if (p / "meta.json").exists()) if root.exists() else []
+
+
+def drop_index(folder: Path) -> None:
+    shutil.rmtree(folder)

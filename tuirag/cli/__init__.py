@@ -1,0 +1,1 @@
+"""The `tuirag` command line: one module per subcommand, sharing `Services`."""

@@ -1,0 +1,73 @@
+"""Check the setup: config, data dir, index, embedding model (offline), plugins, Ollama. Reports only."""
+
+from __future__ import annotations
+
+import argparse
+import os
+
+from rich.text import Text
+
+from tuirag import config, paths
+from tuirag.cli.output import console
+from tuirag.errors import user_error
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def run(args: argparse.Namespace) -> int:
+    out = console()
+    failures = 0
+
+    def report(ok: bool | None, what: str, detail: str) -> None:
+        nonlocal failures
+        mark, style = {True: ("ok  ", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[ok]
+        failures += ok is False
+        out.print(Text(f"{mark} ", style=style) + Text(f"{what}: {detail}"))
+
+    try:
+        settings = config.load(args.config)
+        report(True, "config", str(settings.source or f"{paths.config_file()} (not present; defaults)"))
+    except config.ConfigError as exc:
+        report(False, "config", str(exc))
+        return 1
+    data = settings.data_dir
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        writable = os.access(data, os.W_OK)
+    except OSError:
+        writable = False
+    report(writable, "data dir", f"{data}" + ("" if writable else " is not writable"))
+
+    from tuirag.services import Services
+
+    svc = Services(settings)
+    for name, check in (("embedder", lambda: svc.embedder.label), ("index", lambda: f"{svc.store.count()} chunks in {svc.store.folder}")):
+        try:
+            report(True, name, check())
+        except Exception as exc:
+            known = user_error(exc)
+            if known is None:
+                raise
+            report(False, name, str(known))
+    for info in svc.registry.infos:
+        if info.error:
+            report(False, f"plugin {info.name}", f"failed to load: {info.error}")
+        elif not info.enabled:
+            report(None, f"plugin {info.name}", "disabled in config")
+    for line in extra_checks(settings):
+        report(*line)
+    return 1 if failures else 0
+
+
+def extra_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:
+    """Checks other parts add (Ollama, watcher); each a (ok, what, detail) line."""
+    import httpx
+
+    host = settings.ollama.resolved_host()
+    try:
+        version = httpx.get(f"{host.rstrip('/')}/api/version", timeout=3).json().get("version", "?")
+        return [(True, "ollama", f"{host} (version {version})")]
+    except (httpx.HTTPError, ValueError):
+        return [(None, "ollama", f"not reachable at {host}: start it with `ollama serve`; search and indexing still work")]

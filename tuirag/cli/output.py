@@ -1,0 +1,35 @@
+"""Terminal output for the CLI: plain when piped, never interpreting document text."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.text import Text
+
+from tuirag.textsafe import strip_controls
+
+
+def console(stderr: bool = False) -> Console:
+    # markup and emoji off: paths and document text are shown exactly as they are
+    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def error(message: str) -> None:
+    console(stderr=True).print(Text("tuirag: ") + Text(strip_controls(message), style="bold red"))
+
+
+def note(message: str) -> None:
+    console(stderr=True).print(Text(strip_controls(message), style="dim"))
+
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

@@ -1,0 +1,59 @@
+"""Search the index and print the best passages with their place and score."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from rich.text import Text
+
+from tuirag.cli.common import services
+from tuirag.cli.output import console, note
+from tuirag.retrieval import MODES
+from tuirag.textsafe import strip_controls
+from tuirag.types import Hit
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("query", help="what to look for")
+    parser.add_argument("-k", type=int, default=None, help="how many passages (default: search.top_k)")
+    parser.add_argument("--mode", choices=MODES, default=None, help="default: search.mode (hybrid)")
+    parser.add_argument("--json", action="store_true", help="print a JSON array of hits")
+
+
+def run(args: argparse.Namespace) -> int:
+    svc = services(args)
+    k = args.k or svc.settings.search.top_k
+    result = svc.retriever.search(args.query, k, args.mode or svc.settings.search.mode)
+    if result.warning:
+        note(f"note: {result.warning}")
+    if args.json:
+        print(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, indent=2))
+        return 0
+    out = console()
+    if not result.hits:
+        out.print("no matches" + ("" if svc.store.count() else " (the index is empty: run `tuirag ingest`)"))
+        return 0
+    for n, hit in enumerate(result.hits, 1):
+        out.print(format_hit(n, hit))
+        out.print(Text(indent(hit.text), style="default"))
+        out.print()
+    note(f"{len(result.hits)} hits in {result.millis:.0f} ms ({result.mode})")
+    return 0
+
+
+def format_hit(n: int, hit: Hit) -> Text:
+    title = Text(f"[{n}] ", style="bold cyan") + Text(strip_controls(hit.path), style="bold")
+    if hit.locator:
+        title += Text(f"  {hit.locator}", style="cyan")
+    title += Text(f"  score {hit.score:.4f}", style="dim")
+    if hit.vector_score is not None and hit.vector_score != hit.score:
+        title += Text(f" (cosine {hit.vector_score:.3f})", style="dim")
+    return title
+
+
+def indent(text: str, width: int = 600) -> str:
+    body = strip_controls(text).strip()
+    if len(body) > width:
+        body = body[:width].rsplit(" ", 1)[0] + " …"
+    return "\n".join("    " + line for line in body.splitlines())

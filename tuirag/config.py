@@ -1,0 +1,213 @@
+"""Settings: typed dataclasses read from TOML, with errors that name the key and file."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tuirag import paths
+
+DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+
+
+class ConfigError(Exception):
+    """A problem in the user's config that they can fix; the message says how."""
+
+
+@dataclass
+class IndexSettings:
+    folders: list[str] = field(default_factory=list)
+    data_dir: str = ""
+    ignore: list[str] = field(default_factory=list)
+    secret_patterns: list[str] = field(default_factory=list)
+    respect_gitignore: bool = True
+    follow_symlinks: bool = False
+    max_file_mb: float = 50.0
+
+
+@dataclass
+class EmbedderSettings:
+    backend: str = "fastembed"  # fastembed | ollama
+    model: str = "all-MiniLM-L6-v2-int8"
+    model_path: str = ""
+    device: str = "cpu"  # cpu | cuda (needs onnxruntime-gpu)
+    threads: int = 0
+    batch_size: int = 16
+    query_prefix: str = ""
+    passage_prefix: str = ""
+
+
+@dataclass
+class ChunkingSettings:
+    max_tokens: int = 512
+    overlap_tokens: int = 50
+
+
+@dataclass
+class SearchSettings:
+    mode: str = "hybrid"  # hybrid | vector | fts
+    top_k: int = 5
+    rrf_k: int = 60
+
+
+@dataclass
+class OllamaSettings:
+    host: str = ""
+    model: str = "qwen2.5:7b-instruct-q4_K_M"
+    embed_model: str = "nomic-embed-text"
+    keep_alive: str = "30m"
+    num_ctx: int = 0
+    max_ctx: int = 16384
+    num_gpu: int = -1
+    main_gpu: int = -1
+    num_thread: int = 0
+    temperature: float = 0.2
+    timeout_s: float = 120.0
+
+    def resolved_host(self) -> str:
+        host = self.host or os.environ.get("OLLAMA_HOST", "") or DEFAULT_OLLAMA_HOST
+        return host if "://" in host else f"http://{host}"
+
+
+@dataclass
+class AnswerSettings:
+    top_k: int = 6
+    min_score: float = 0.3
+    history_turns: int = 6
+    cache: bool = True
+    cache_similarity: float = 0.95
+    system_prompt: str = ""
+    user_template: str = ""
+
+
+@dataclass
+class WatchSettings:
+    debounce_ms: int = 400
+    max_wait_ms: int = 5000
+    reconcile_minutes: float = 30.0
+    poll_folders: list[str] = field(default_factory=list)
+    poll_interval_s: float = 5.0
+
+
+@dataclass
+class UiSettings:
+    theme: str = "textual-dark"
+
+
+@dataclass
+class Settings:
+    index: IndexSettings = field(default_factory=IndexSettings)
+    embedder: EmbedderSettings = field(default_factory=EmbedderSettings)
+    chunking: ChunkingSettings = field(default_factory=ChunkingSettings)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    ollama: OllamaSettings = field(default_factory=OllamaSettings)
+    answer: AnswerSettings = field(default_factory=AnswerSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    ui: UiSettings = field(default_factory=UiSettings)
+    plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: Path | None = None  # the file these came from, if any
+
+    @property
+    def data_dir(self) -> Path:
+        return paths.data_dir(self.index.data_dir)
+
+
+_CHOICES = {
+    ("embedder", "backend"): ("fastembed", "ollama"),
+    ("embedder", "device"): ("cpu", "cuda"),
+    ("search", "mode"): ("hybrid", "vector", "fts"),
+}
+
+
+def load(explicit: str | os.PathLike[str] | None = None) -> Settings:
+    """Read settings from the config file; a missing default file means defaults."""
+    path = paths.config_file(explicit)
+    if not path.exists():
+        if explicit or os.environ.get("TUIRAG_CONFIG"):
+            raise ConfigError(f"{path}: config file not found (create it with `tuirag config init`)")
+        return Settings()
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    settings = from_dict(raw, path)
+    settings.source = path
+    return settings
+
+
+def from_dict(raw: dict[str, Any], path: Path | str = "<config>") -> Settings:
+    """Build Settings from parsed TOML, rejecting unknown keys and wrong types."""
+    settings = Settings()
+    for section, values in raw.items():
+        if section == "plugins":
+            settings.plugins = _plugins(values, path)
+            continue
+        target = getattr(settings, section, None)
+        if section == "source" or not dataclasses.is_dataclass(target):
+            raise ConfigError(f"{path}: unknown section [{section}]")
+        if not isinstance(values, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        hints = typing.get_type_hints(type(target))
+        for key, value in values.items():
+            if key not in hints:
+                raise ConfigError(f"{path}: unknown key '{key}' in [{section}]")
+            setattr(target, key, _check(value, hints[key], f"{section}.{key}", path))
+            allowed = _CHOICES.get((section, key))
+            if allowed and value not in allowed:
+                raise ConfigError(
+                    f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(allowed)}"
+                )
+    return settings
+
+
+def _plugins(values: Any, path: Path | str) -> dict[str, dict[str, Any]]:
+    if not isinstance(values, dict) or not all(isinstance(v, dict) for v in values.values()):
+        raise ConfigError(f"{path}: [plugins] must hold tables like [plugins.pdf]")
+    for name, opts in values.items():
+        if "enabled" in opts and not isinstance(opts["enabled"], bool):
+            raise ConfigError(f"{path}: plugins.{name}.enabled must be true or false")
+        if "priority" in opts and not isinstance(opts["priority"], int):
+            raise ConfigError(f"{path}: plugins.{name}.priority must be an integer")
+    return values
+
+
+def _check(value: Any, hint: Any, key: str, path: Path | str) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (item,) = typing.get_args(hint)
+        if not isinstance(value, list) or not all(isinstance(v, item) for v in value):
+            raise ConfigError(f"{path}: {key} must be a list of {_name(item)}")
+        return value
+    if origin in (dict, types.UnionType):
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+        raise ConfigError(f"{path}: {key} must be {_name(hint)}, got {value!r}")
+    return value
+
+
+def _name(tp: Any) -> str:
+    return {str: "a string", int: "an integer", float: "a number", bool: "true or false"}.get(
+        tp, getattr(tp, "__name__", str(tp))
+    )
+
+
+def to_dict(settings: Settings) -> dict[str, Any]:
+    """Settings as plain TOML-ready data (for `config init` and writing back)."""
+    data = {f.name: dataclasses.asdict(getattr(settings, f.name)) for f in _sections()}
+    if settings.plugins:
+        data["plugins"] = settings.plugins
+    return data
+
+
+def _sections() -> list[dataclasses.Field[Any]]:
+    return [f for f in dataclasses.fields(Settings) if f.name not in ("plugins", "source")]

@@ -1,0 +1,104 @@
+"""Write config files: every key with a comment saying what it does.
+
+tomli-w writes values but not comments, so each key's value is rendered with
+tomli-w and its comment is placed above it. `config.example.toml` is this
+renderer's output for the defaults (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tuirag.config import Settings, to_dict
+
+DOCS: dict[str, str] = {
+    "index": "What to index and what never to index.",
+    "index.folders": "Folders that `tuirag ingest`, `tuirag watch` and the app keep indexed.",
+    "index.data_dir": "Where the index lives; empty = the platform data dir ($TUIRAG_DATA_DIR wins).",
+    "index.ignore": "Extra .gitignore-style patterns to skip, e.g. [\"*.csv\", \"archive/\"].",
+    "index.secret_patterns": "Extra file patterns treated as secrets (never indexed). .env, keys, credentials are built in.",
+    "index.respect_gitignore": "Honour .gitignore files in indexed folders (nested ones too).",
+    "index.follow_symlinks": "Follow symlinks (only to targets inside indexed folders; loops are detected).",
+    "index.max_file_mb": "Files larger than this are skipped and reported.",
+    "embedder": "How text becomes vectors. Changing the model builds a separate index; nothing is mixed.",
+    "embedder.backend": "\"fastembed\" (ONNX, in-process) or \"ollama\" (the daemon's /api/embed, e.g. on a GPU).",
+    "embedder.model": "fastembed model name; the default ships with tuirag and needs no network. With backend = \"ollama\", the Ollama model.",
+    "embedder.model_path": "A local folder with model.onnx + tokenizer.json for a fastembed model (air-gapped machines).",
+    "embedder.device": "\"cpu\" or \"cuda\" (needs onnxruntime-gpu: pip install 'tuirag[gpu]').",
+    "embedder.threads": "ONNX threads; 0 = number of cores, at most 4.",
+    "embedder.batch_size": "Chunks per embedding batch (small batches keep memory flat).",
+    "embedder.query_prefix": "Text put before queries; empty = the model's known prefix (e5: \"query: \").",
+    "embedder.passage_prefix": "Text put before passages; empty = the model's known prefix.",
+    "chunking": "How files are cut into chunks, in the embedder's tokens.",
+    "chunking.max_tokens": "Largest chunk; capped at the model's own limit (256 for the default model).",
+    "chunking.overlap_tokens": "Tokens repeated between neighbouring chunks.",
+    "search": "Retrieval.",
+    "search.mode": "\"hybrid\" (vector + BM25 fused by reciprocal rank), \"vector\" or \"fts\".",
+    "search.top_k": "Passages `tuirag search` shows by default.",
+    "search.rrf_k": "Reciprocal-rank-fusion constant; larger flattens the fused ranking.",
+    "ollama": "The local model server. Only this host ever receives document text.",
+    "ollama.host": "Empty = $OLLAMA_HOST or http://127.0.0.1:11434. A non-local host sends your documents over the network.",
+    "ollama.model": "The chat model (a Qwen 2.5 7B instruct q4 build by default).",
+    "ollama.embed_model": "Embedding model used when embedder.backend = \"ollama\" and embedder.model is the default.",
+    "ollama.keep_alive": "How long Ollama keeps the model loaded after a request (e.g. \"30m\", \"-1\" = forever).",
+    "ollama.num_ctx": "Context window to request; 0 = the model's own length, capped by max_ctx.",
+    "ollama.max_ctx": "Upper bound for the context window (VRAM grows with it).",
+    "ollama.num_gpu": "Layers to put on the GPU; -1 = let Ollama decide.",
+    "ollama.main_gpu": "GPU index for the model; -1 = let Ollama decide.",
+    "ollama.num_thread": "CPU threads for Ollama; 0 = let Ollama decide.",
+    "ollama.temperature": "Sampling temperature for answers.",
+    "ollama.timeout_s": "Seconds to wait for Ollama before giving up.",
+    "answer": "How questions are answered.",
+    "answer.top_k": "Passages retrieved for a question (weakest dropped first if the context is full).",
+    "answer.min_score": "Cosine similarity below which a passage counts as unrelated; with none above it the answer says so.",
+    "answer.history_turns": "Previous question/answer pairs sent with a follow-up.",
+    "answer.cache": "Answer a repeated question over an unchanged index from the cache.",
+    "answer.cache_similarity": "How similar (cosine) a question must be to a cached one to reuse its answer.",
+    "answer.system_prompt": "Replace the built-in system prompt (empty = built-in).",
+    "answer.user_template": "Replace the built-in question template; {sources} and {question} are filled in.",
+    "watch": "Background indexing of changed files.",
+    "watch.debounce_ms": "Quiet time after a file's last change before it is indexed.",
+    "watch.max_wait_ms": "Longest a file that keeps changing waits before it is indexed anyway.",
+    "watch.reconcile_minutes": "A full rescan this often catches events the OS dropped; 0 = only at start.",
+    "watch.poll_folders": "Folders to poll instead of using OS events (network mounts).",
+    "watch.poll_interval_s": "Seconds between polls of polled folders.",
+    "ui": "The terminal app.",
+    "ui.theme": "A Textual theme name, e.g. \"textual-dark\" or \"textual-light\".",
+}
+
+
+def render(settings: Settings) -> str:
+    lines = ["# tuirag configuration. Every key is optional; shown here with its default.", ""]
+    for section, values in to_dict(settings).items():
+        if section == "plugins":
+            continue
+        lines.append(f"# {DOCS.get(section, '')}".rstrip())
+        lines.append(f"[{section}]")
+        for key, value in values.items():
+            doc = DOCS.get(f"{section}.{key}")
+            if doc:
+                lines.append(f"# {doc}")
+            lines.append(tomli_w.dumps({key: value}).strip())
+        lines.append("")
+    lines += [
+        "# Format plugins: [plugins.NAME] with enabled = false, priority = N (higher wins",
+        "# when two claim a file), or the plugin's own options. `tuirag plugins` lists them.",
+    ]
+    if settings.plugins:
+        lines.append(tomli_w.dumps({"plugins": settings.plugins}).strip())
+    else:
+        lines += ["# [plugins.pdf]", "# enabled = true"]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path, settings: Settings) -> None:
+    """Write settings atomically (a crash never leaves half a config)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".toml.tmp")
+    tmp.write_text(render(settings), encoding="utf-8")
+    tmp.replace(path)
+
+

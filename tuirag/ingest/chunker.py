@@ -1,0 +1,108 @@
+"""Cut sections into chunks that fit the embedder, measured with its own tokenizer.
+
+Cuts fall on paragraph breaks, then line ends, then sentence ends, then spaces,
+never inside a word; consecutive chunks overlap by about `overlap` tokens. Each
+chunk knows its page and line range, and repeats its section's header.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable, Iterator
+
+from tokenizers import Tokenizer
+
+from tuirag.types import Chunk, Section
+
+CHUNKER_VERSION = "1"
+_SPECIAL_TOKENS = 2  # [CLS] and [SEP], which the model adds
+_BREAKS = [re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"[.!?。！？;；]\s"), re.compile(r"\s")]
+
+
+class Chunker:
+    def __init__(self, tokenizer: Tokenizer, max_tokens: int, overlap: int) -> None:
+        self.tokenizer = tokenizer
+        self.max_tokens = max(32, max_tokens)
+        self.overlap = max(0, min(overlap, self.max_tokens // 2))
+
+    def count(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def chunk(self, sections: Iterable[Section]) -> Iterator[Chunk]:
+        ordinal = 0
+        for section in sections:
+            for chunk in self._section(section, ordinal):
+                yield chunk
+                ordinal += 1
+
+    def _section(self, section: Section, first_ordinal: int) -> Iterator[Chunk]:
+        text = section.text
+        if not text.strip():
+            return
+        header = section.header.strip()
+        budget = self.max_tokens - _SPECIAL_TOKENS - (self.count(header) + 1 if header else 0)
+        budget = max(16, budget)
+        newlines = [i for i, ch in enumerate(text) if ch == "\n"]
+        spans = [(0, len(text))] if not section.split else list(self._spans(text, budget))
+        for n, (start, end) in enumerate(spans):
+            body = text[start:end].strip()
+            if not body:
+                continue
+            lead = len(text[start:end]) - len(text[start:end].lstrip())
+            first = start + lead
+            last = first + len(body) - 1
+            start_line = end_line = None
+            if section.start_line is not None:
+                start_line = section.start_line + bisect.bisect_left(newlines, first)
+                end_line = section.start_line + bisect.bisect_left(newlines, last)
+            yield Chunk(
+                text=f"{header}\n{body}" if header and not body.startswith(header) else body,
+                ordinal=first_ordinal + n,
+                kind=section.kind,
+                page=section.page,
+                start_line=start_line,
+                end_line=end_line,
+                heading=section.heading,
+                meta=section.meta,
+            )
+
+    def _spans(self, text: str, budget: int) -> Iterator[tuple[int, int]]:
+        offsets = self.tokenizer.encode(text, add_special_tokens=False).offsets
+        if len(offsets) <= budget:
+            yield 0, len(text)
+            return
+        starts = [o[0] for o in offsets]
+        pos = 0
+        while pos < len(text):
+            first_tok = bisect.bisect_left(starts, pos)
+            if len(offsets) - first_tok <= budget:
+                yield pos, len(text)
+                return
+            limit = offsets[first_tok + budget - 1][1]  # end of the last token that fits
+            floor = offsets[first_tok + budget // 2][0]  # do not cut before half the budget
+            end = self._cut(text, floor, limit, starts)
+            yield pos, end
+            back_tok = max(first_tok + 1, bisect.bisect_left(starts, end) - self.overlap)
+            nxt = self._word_start(text, starts[back_tok], end)
+            pos = nxt if nxt > pos else end
+
+    @staticmethod
+    def _cut(text: str, floor: int, limit: int, starts: list[int]) -> int:
+        """The best place to end a chunk in text[floor:limit]: the latest strongest break."""
+        window = text[floor:limit]
+        for pattern in _BREAKS:
+            matches = list(pattern.finditer(window))
+            if matches:
+                return floor + matches[-1].end()
+        # no whitespace at all (CJK, long identifiers): end on a token boundary
+        i = bisect.bisect_right(starts, limit) - 1
+        return max(starts[i], floor + 1) if starts[i] > floor else limit
+
+    @staticmethod
+    def _word_start(text: str, pos: int, end: int) -> int:
+        """Move an overlap start forward to the start of a word."""
+        if pos == 0 or text[pos - 1].isspace():
+            return pos
+        match = re.compile(r"\s").search(text, pos, end)
+        return match.end() if match else pos

@@ -1,0 +1,299 @@
+"""The ingest pipeline: hash check → plugin → chunker → batched embed → store.
+
+The CLI, the watcher and the tests all drive this one `Indexer`. It is the only
+writer of an index; every batch is written in an order that lets the next run
+repair a crash at any point (see `_flush`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+
+from tuirag.backends.embedder import Embedder
+from tuirag.backends.store import FileRecord, Store, fts_text, path_key
+from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
+from tuirag.ingest.ignore import IgnoreRules, secret_in_text
+from tuirag.ingest.parse import ParseFailed, parse_file
+from tuirag.ingest.walk import walk
+from tuirag.plugins.base import FormatPlugin
+from tuirag.plugins.registry import Registry
+from tuirag.types import Chunk, FileOutcome, Section
+
+BATCH_CHUNKS = 256
+BATCH_FILES = 64
+
+Progress = Callable[[FileOutcome], None]
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)  # reason -> files not considered
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def chunks(self) -> int:
+        return sum(o.chunks for o in self.outcomes if o.status == "indexed")
+
+    @property
+    def embedded(self) -> int:
+        return sum(o.embedded for o in self.outcomes)
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return [o for o in self.outcomes if o.status in ("failed", "skipped")]
+
+
+@dataclass
+class _Pending:
+    record: FileRecord
+    chunks: list[Chunk]
+    plugin: str
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def embed_input(chunk: Chunk) -> str:
+    """What gets embedded: the heading path gives a chunk its context."""
+    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+
+
+class Indexer:
+    def __init__(
+        self,
+        store: Store,
+        embedder: Embedder,
+        registry: Registry,
+        chunker: Chunker,
+        rules: IgnoreRules,
+        max_file_bytes: int,
+        follow_symlinks: bool = False,
+        parse: Callable[[FormatPlugin, Path], list[Section]] = parse_file,
+    ) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.registry = registry
+        self.chunker = chunker
+        self.rules = rules
+        self.max_file_bytes = max_file_bytes
+        self.follow_symlinks = follow_symlinks
+        self.parse = parse
+        self._pending: list[_Pending] = []
+        self._flushed: list[FileOutcome] = []
+
+    # ---- public entry points ------------------------------------------
+
+    def sync(
+        self, roots: Iterable[Path], progress: Progress | None = None, force: bool = False,
+        on_plan: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Make the index match the files under `roots`: add, update and remove."""
+        started = time.monotonic()
+        roots = [Path(os.path.abspath(r)) for r in roots]
+        found = walk(roots, self.rules, self.follow_symlinks)
+        report = IngestReport()
+        for reason in found.skipped.values():
+            report.skipped[reason] += 1
+        records = self.store.file_records()
+        on_disk = {str(p) for p in found.files}
+        gone = [
+            p for p in records
+            if p not in on_disk and any(_under(Path(p), r) for r in roots)
+        ]
+        if on_plan:
+            on_plan(len(found.files) + len(gone))
+        for outcome in self.remove(gone):
+            report.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+        for path in found.files:
+            for outcome in self._consider(path, records.get(str(path)), force):
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+        for outcome in self._flush():
+            report.outcomes.append(outcome)
+            if progress:
+                progress(outcome)
+        self._sweep_orphans()
+        self.store.optimize()
+        report.seconds = time.monotonic() - started
+        self._save_state(report)
+        return report
+
+    def index_paths(self, paths: Iterable[Path]) -> list[FileOutcome]:
+        """Bring single paths up to date (the watcher's entry point): index or remove."""
+        records = self.store.file_records()
+        outcomes: list[FileOutcome] = []
+        gone = []
+        for path in paths:
+            path = Path(os.path.abspath(path))
+            if not path.is_file() or self.rules.reason(path, is_dir=False):
+                if str(path) in records:
+                    gone.append(str(path))
+                continue
+            outcomes.extend(self._consider(path, records.get(str(path)), force=False))
+        outcomes.extend(self._flush())
+        outcomes.extend(self.remove(gone))
+        return outcomes
+
+    def remove(self, paths: Iterable[str]) -> list[FileOutcome]:
+        """Drop files from the index: records first, so a crash leaves only orphans."""
+        paths = list(paths)
+        if not paths:
+            return []
+        self.store.delete_files(paths)
+        self.store.delete_chunks(paths)
+        return [FileOutcome(path=p, status="removed") for p in paths]
+
+    def forget(self, target: Path) -> list[FileOutcome]:
+        target = Path(os.path.abspath(target))
+        paths = [p for p in self.store.file_records() if _under(Path(p), target)]
+        outcomes = self.remove(paths)
+        self.store.optimize()
+        return outcomes
+
+    # ---- one file ------------------------------------------------------
+
+    def parser_version(self, plugin_name: str) -> str:
+        version = self.registry.versions().get(plugin_name, "?")
+        chunking = f"{self.chunker.max_tokens}/{self.chunker.overlap}"
+        return f"{plugin_name}:{version}/chunker{CHUNKER_VERSION}:{chunking}"
+
+    def _consider(self, path: Path, record: FileRecord | None, force: bool) -> list[FileOutcome]:
+        """Skip an unchanged file, or parse and queue it; flush when the batch is full."""
+        try:
+            st = path.stat()
+        except OSError as exc:
+            return [FileOutcome(str(path), "failed", reason=f"cannot stat: {exc.strerror}")]
+        plugin = self.registry.for_path(path)
+        if plugin is None:
+            return [FileOutcome(str(path), "skipped", reason="no plugin for this file type")]
+        version = self.parser_version(plugin.name)
+        same_version = record is not None and record.parser_version == version
+        if not force and same_version and record.size == st.st_size and record.mtime_ns == st.st_mtime_ns:
+            return [FileOutcome(str(path), "unchanged", chunks=record.chunks)]
+        base = FileRecord(str(path), st.st_size, st.st_mtime_ns, "", plugin=plugin.name,
+                          parser_version=version)
+        if st.st_size > self.max_file_bytes:
+            return self._record_problem(base, "skipped", f"larger than the {self.max_file_bytes // 2**20} MB limit (index.max_file_mb)")
+        if st.st_size == 0:
+            return self._record_problem(base, "skipped", "empty file")
+        try:
+            digest = file_hash(path)
+        except OSError as exc:
+            return self._record_problem(base, "failed", f"cannot read: {exc.strerror}")
+        base = replace(base, file_hash=digest)
+        if not force and same_version and record.file_hash == digest:
+            # touched but not changed: refresh the record, embed nothing
+            self.store.put_files([replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns)])
+            return [FileOutcome(str(path), "unchanged", chunks=record.chunks)]
+        if record is not None and record.status != "ok" and record.file_hash == digest and same_version and not force:
+            return [FileOutcome(str(path), record.status, reason=record.reason)]  # known bad
+        try:
+            sections = self.parse(plugin, path)
+        except ParseFailed as exc:
+            return self._record_problem(base, "failed", str(exc))
+        secret = secret_in_text("\n".join(s.text for s in sections))
+        if secret:
+            return self._record_problem(base, "skipped", secret)
+        chunks = list(self.chunker.chunk(sections))
+        if not chunks:
+            return self._record_problem(base, "skipped", "no text found (scanned image or empty document?)")
+        self._pending.append(_Pending(base, chunks, plugin.name))
+        if sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS or len(self._pending) >= BATCH_FILES:
+            return self._flush()
+        return []
+
+    def _record_problem(self, base: FileRecord, status: str, reason: str) -> list[FileOutcome]:
+        outcomes = self._flush()  # keep write order simple: pending batch first
+        self.store.delete_chunks([base.path])
+        self.store.put_files([replace(base, status=status, reason=reason)])
+        outcomes.append(FileOutcome(base.path, status, reason=reason))  # type: ignore[arg-type]
+        return outcomes
+
+    # ---- batches --------------------------------------------------------
+
+    def _flush(self) -> list[FileOutcome]:
+        """Embed and write the pending files.
+
+        Order: drop their file records, drop their old chunks, add the new chunks,
+        write the new records. A crash anywhere leaves files without a record,
+        which the next run re-indexes (deleting any partial chunks first).
+        """
+        pending, self._pending = self._pending, []
+        if not pending:
+            return []
+        inputs = [embed_input(c) for p in pending for c in p.chunks]
+        hashes = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in inputs]
+        known = self.store.vectors_for(hashes)
+        missing = sorted({h: t for h, t in zip(hashes, inputs, strict=True) if h not in known}.items())
+        if missing:
+            fresh = self.embedder.embed_documents([t for _, t in missing])
+            known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
+        rows, outcomes, i = [], [], 0
+        new_hashes = {h for h, _ in missing}
+        for item in pending:
+            rec = item.record
+            key = path_key(rec.path)
+            embedded = 0
+            for chunk in item.chunks:
+                h = hashes[i]
+                embedded += h in new_hashes
+                new_hashes.discard(h)
+                rows.append({
+                    "chunk_id": hashlib.blake2b(f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12).hexdigest(),
+                    "path": rec.path, "path_key": key, "file_hash": rec.file_hash,
+                    "mtime_ns": rec.mtime_ns, "ordinal": chunk.ordinal, "kind": chunk.kind,
+                    "plugin": item.plugin, "heading": chunk.heading, "page": chunk.page,
+                    "start_line": chunk.start_line, "end_line": chunk.end_line, "text": chunk.text,
+                    "search_text": fts_text(inputs[i]), "text_hash": h,
+                    "vector": np.asarray(known[h], dtype=np.float32),
+                })
+                i += 1
+            outcomes.append(FileOutcome(rec.path, "indexed", chunks=len(item.chunks), embedded=embedded))
+        paths = [p.record.path for p in pending]
+        self.store.delete_files(paths)
+        self.store.delete_chunks(paths)
+        self.store.add_chunks(rows)
+        self.store.put_files([replace(p.record, chunks=len(p.chunks), status="ok", reason="") for p in pending])
+        return outcomes
+
+    def _sweep_orphans(self) -> None:
+        """Chunks whose file has no record (a crash mid-batch, or forget) are removed."""
+        records = {path_key(p) for p in self.store.file_records()}
+        orphans = self.store.chunk_path_keys() - records
+        if orphans:
+            self.store.delete_chunk_keys(orphans)
+
+    def _save_state(self, report: IngestReport) -> None:
+        state = {
+            "last_update": time.time(),
+            "skipped": dict(report.skipped),
+            "seconds": report.seconds,
+        }
+        tmp = self.store.folder / "state.json.tmp"
+        tmp.write_text(json.dumps(state))
+        tmp.replace(self.store.folder / "state.json")
+
+
+def _under(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents

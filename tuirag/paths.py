@@ -1,0 +1,30 @@
+"""Where tuirag keeps its config and data, with the environment overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP = "tuirag"
+
+
+def config_file(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """The config file to read: --config, then $TUIRAG_CONFIG, then the user config dir."""
+    if explicit:
+        return Path(explicit).expanduser()
+    env = os.environ.get("TUIRAG_CONFIG")
+    if env:
+        return Path(env).expanduser()
+    return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def data_dir(configured: str = "") -> Path:
+    """The index and state folder: $TUIRAG_DATA_DIR, then config, then the user data dir."""
+    env = os.environ.get("TUIRAG_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    if configured:
+        return Path(configured).expanduser()
+    return Path(platformdirs.user_data_dir(APP))

@@ -1,0 +1,1 @@
+"""Format plugins: one file in, a stream of sections out."""

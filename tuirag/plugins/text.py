@@ -1,0 +1,95 @@
+"""Plain text and Markdown, the formats the core handles itself."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from tuirag.plugins.base import FormatPlugin, PluginError
+from tuirag.types import Section
+
+
+def read_text(path: Path) -> str:
+    """Decode a text file as UTF-8 (with or without BOM) or BOM-marked UTF-16."""
+    data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:8192]:
+        raise PluginError("binary file (contains NUL bytes)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise PluginError(
+            f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it with iconv"
+        ) from None
+
+
+def looks_like_text(head: bytes) -> bool:
+    if not head or b"\x00" in head:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return exc.start >= len(head) - 3  # a multi-byte char cut by the sample
+    return True
+
+
+class TextPlugin(FormatPlugin):
+    """Any UTF-8 text file: by extension, or by sniffing files no other plugin claims."""
+
+    name = "text"
+    extensions = (".txt", ".text", ".log", ".csv.txt", ".cfg", ".ini", ".conf", ".toml", ".yaml",
+                  ".yml", ".json", ".xml", ".tex", ".org", ".adoc")
+    priority = 0
+
+    def sniff(self, path: Path, head: bytes) -> bool:
+        return looks_like_text(head)
+
+    def load(self, path: Path) -> Iterable[Section]:
+        text = read_text(path)
+        if text.strip():
+            yield Section(text=text, kind="prose", start_line=1)
+
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
+class MarkdownPlugin(FormatPlugin):
+    """Markdown split at headings; each section carries its heading path."""
+
+    name = "markdown"
+    extensions = (".md", ".markdown", ".mdx")
+    priority = 10
+
+    def load(self, path: Path) -> Iterable[Section]:
+        yield from split_markdown(read_text(path))
+
+
+def split_markdown(text: str) -> Iterator[Section]:
+    lines = text.split("\n")
+    trail: list[tuple[int, str]] = []  # (level, title) of the open headings
+    start, in_fence = 0, False
+
+    def emit(end: int) -> Iterator[Section]:
+        body = "\n".join(lines[start:end])
+        content = lines[start + 1 : end] if _HEADING.match(lines[start]) else lines[start:end]
+        if "".join(content).strip():
+            heading = " > ".join(title for _, title in trail)
+            yield Section(text=body, kind="prose", start_line=start + 1, heading=heading)
+
+    for i, line in enumerate(lines):
+        if _FENCE.match(line):
+            in_fence = not in_fence
+            continue
+        match = None if in_fence else _HEADING.match(line)
+        if match:
+            yield from emit(i)
+            level = len(match.group(1))
+            trail = [(lvl, t) for lvl, t in trail if lvl < level] + [(level, match.group(2))]
+            start = i
+    yield from emit(len(lines))

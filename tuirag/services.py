@@ -1,0 +1,92 @@
+"""The composition root shared by the CLI and the TUI: settings in, services out.
+
+Everything is built lazily, so a command that only reads config never imports
+LanceDB or loads a model.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tuirag.config import Settings
+
+if TYPE_CHECKING:
+    from tuirag.backends.embedder import Embedder
+    from tuirag.backends.store import Store
+    from tuirag.ingest.ignore import IgnoreRules
+    from tuirag.ingest.pipeline import Indexer
+    from tuirag.plugins.registry import Registry
+    from tuirag.retrieval import Retriever
+
+
+class Services:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from tuirag.backends.embedder import make_embedder
+
+        return make_embedder(
+            self.settings.embedder, self.settings.ollama, self.data_dir / "models"
+        )
+
+    @cached_property
+    def store(self) -> Store:
+        from tuirag.backends.store import Store
+
+        embedder = self.embedder
+        return Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+
+    @cached_property
+    def registry(self) -> Registry:
+        from tuirag.plugins.registry import load_registry
+
+        return load_registry(self.settings.plugins)
+
+    def rules(self, extra_roots: list[Path] | None = None) -> IgnoreRules:
+        from tuirag.ingest.ignore import IgnoreRules
+
+        idx = self.settings.index
+        return IgnoreRules(
+            roots=[*self.roots(), *(extra_roots or [])],
+            extra=idx.ignore,
+            secrets=idx.secret_patterns,
+            respect_gitignore=idx.respect_gitignore,
+        )
+
+    def roots(self) -> list[Path]:
+        return [Path(f).expanduser() for f in self.settings.index.folders]
+
+    def indexer(self, extra_roots: list[Path] | None = None) -> Indexer:
+        from tuirag.ingest.chunker import Chunker
+        from tuirag.ingest.pipeline import Indexer
+
+        embedder = self.embedder
+        chunking = self.settings.chunking
+        chunker = Chunker(
+            embedder.tokenizer,
+            min(chunking.max_tokens, embedder.max_tokens),
+            chunking.overlap_tokens,
+        )
+        return Indexer(
+            store=self.store,
+            embedder=embedder,
+            registry=self.registry,
+            chunker=chunker,
+            rules=self.rules(extra_roots),
+            max_file_bytes=int(self.settings.index.max_file_mb * 2**20),
+            follow_symlinks=self.settings.index.follow_symlinks,
+        )
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        from tuirag.retrieval import Retriever
+
+        return Retriever(self.store, self.embedder, self.settings.search.rrf_k)
