@@ -22,8 +22,10 @@ if TYPE_CHECKING:
 
 
 class Services:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
+        if embedder is not None:  # tests and the app share one loaded model
+            self.__dict__["embedder"] = embedder
 
     @property
     def data_dir(self) -> Path:

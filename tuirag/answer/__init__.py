@@ -1,0 +1,1 @@
+"""Answering: question → retriever → prompt → backend → stream of events."""
