@@ -15,7 +15,8 @@ from tuirag.services import Services
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the user's config or index, or reaches a real Ollama."""
     monkeypatch.setenv("TUIRAG_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("TUIRAG_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.delenv("TUIRAG_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
     monkeypatch.setenv("OLLAMA_HOST", "http://127.0.0.1:9")  # discard port: nothing listens
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
 

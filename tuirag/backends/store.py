@@ -23,6 +23,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
+from lancedb.index import FTS
 from lancedb.query import MatchQuery
 
 from tuirag.types import Hit
@@ -140,7 +141,7 @@ class Store:
         self._check_meta()
         try:
             self.db = lancedb.connect(str(folder / "lance"))
-            names = set(self.db.table_names())
+            names = set(self.db.list_tables().tables)
             self.chunks = (
                 self.db.open_table(CHUNKS)
                 if CHUNKS in names
@@ -256,7 +257,7 @@ class Store:
         if rows:
             indices = {idx.name for idx in self.chunks.list_indices()}
             if not any("search_text" in name for name in indices):
-                self.chunks.create_fts_index("search_text", replace=True, with_position=False)
+                self.chunks.create_index("search_text", config=FTS(with_position=False))
             if rows >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
                 self.chunks.create_index(metric="cosine", vector_column_name="vector")
         for table in (self.chunks, self.files):

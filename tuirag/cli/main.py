@@ -16,6 +16,7 @@ COMMANDS = {
     "doctor": "doctor",
     "forget": "forget",
     "config": "config_cmd",
+    "eval": "eval_cmd",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

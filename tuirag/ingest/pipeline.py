@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -120,16 +120,15 @@ class Indexer:
         ]
         if on_plan:
             on_plan(len(found.files) + len(gone))
-        for outcome in self.remove(gone):
-            report.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
-        for path in found.files:
-            for outcome in self._consider(path, records.get(str(path)), force):
-                report.outcomes.append(outcome)
-                if progress:
-                    progress(outcome)
-        for outcome in self._flush():
+
+        def steps() -> Iterator[FileOutcome]:
+            for path in found.files:
+                yield from self._consider(path, records.get(str(path)), force)
+            yield from self._flush()
+            # removals last, so a renamed file's vectors are still there to be reused
+            yield from self.remove(gone)
+
+        for outcome in steps():
             report.outcomes.append(outcome)
             if progress:
                 progress(outcome)
