@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from itertools import pairwise
 
 import pytest
 
@@ -19,7 +20,16 @@ def chunker() -> Chunker:
 
 def _text(seed: int = 3, lines: int = 150) -> tuple[str, set[str]]:
     rng = random.Random(seed)
-    vocab = ["router", "bandwidth", "x86_64", "configuration", "antidisestablishment", "wifi", "a", "GHz"]
+    vocab = [
+        "router",
+        "bandwidth",
+        "x86_64",
+        "configuration",
+        "antidisestablishment",
+        "wifi",
+        "a",
+        "GHz",
+    ]
     out = []
     for i in range(lines):
         out.append(" ".join(rng.choice(vocab) for _ in range(rng.randint(2, 14))) + ".")
@@ -50,11 +60,13 @@ def test_line_ranges_point_at_the_text(chunker: Chunker) -> None:
     for chunk in chunks:
         covered.update(range(chunk.start_line, chunk.end_line + 1))
     assert {i + 1 for i, line in enumerate(lines) if line.strip()} <= covered
-    assert any(b.start_line <= a.end_line for a, b in zip(chunks, chunks[1:], strict=False))
+    assert any(b.start_line <= a.end_line for a, b in pairwise(chunks))
 
 
 def test_small_section_is_one_chunk_with_offset_lines(chunker: Chunker) -> None:
-    chunks = list(chunker.chunk([Section(text="\n\nhello world\nsecond line\n", start_line=10, page=3)]))
+    chunks = list(
+        chunker.chunk([Section(text="\n\nhello world\nsecond line\n", start_line=10, page=3)])
+    )
     assert len(chunks) == 1
     assert (chunks[0].start_line, chunks[0].end_line, chunks[0].page) == (12, 13, 3)
     assert chunks[0].text == "hello world\nsecond line"
@@ -77,8 +89,16 @@ def test_text_without_spaces_is_cut_on_token_boundaries(chunker: Chunker) -> Non
 
 
 def test_markdown_sections_carry_heading_paths() -> None:
-    md = "# Guide\n\nIntro.\n\n## Install\n\nRun it.\n\n```\n# not a heading\n```\n\n### Linux\n\napt install\n\n# Other\n\ntext"
+    md = (
+        "# Guide\n\nIntro.\n\n## Install\n\nRun it.\n\n```\n# not a heading\n```\n\n"
+        "### Linux\n\napt install\n\n# Other\n\ntext"
+    )
     sections = list(split_markdown(md))
-    assert [s.heading for s in sections] == ["Guide", "Guide > Install", "Guide > Install > Linux", "Other"]
+    assert [s.heading for s in sections] == [
+        "Guide",
+        "Guide > Install",
+        "Guide > Install > Linux",
+        "Other",
+    ]
     assert sections[1].start_line == 5
     assert "# not a heading" in sections[1].text

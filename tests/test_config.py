@@ -22,7 +22,7 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.M
     with pytest.raises(config.ConfigError, match="not found"):
         config.load(tmp_path / "nope.toml")
     monkeypatch.setenv("TUIRAG_CONFIG", str(tmp_path / "env.toml"))
-    with pytest.raises(config.ConfigError, match="env.toml: config file not found"):
+    with pytest.raises(config.ConfigError, match=r"env\.toml: config file not found"):
         config.load()
 
 
@@ -33,7 +33,10 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.M
         ("[indexx]\n", "unknown section [indexx]"),
         ("[search]\ntop_k = 'five'\n", "search.top_k must be an integer"),
         ("[index]\nfolders = [1]\n", "index.folders must be a list of a string"),
-        ("[search]\nmode = 'magic'\n", "search.mode = 'magic'; expected one of hybrid, vector, fts"),
+        (
+            "[search]\nmode = 'magic'\n",
+            "search.mode = 'magic'; expected one of hybrid, vector, fts",
+        ),
         ("[index\n", "not valid TOML"),
         ("[plugins]\npdf = 3\n", "[plugins] must hold tables"),
     ],
@@ -47,12 +50,16 @@ def test_bad_config_names_key_and_file(tmp_path: Path, toml: str, message: str) 
     assert message in str(info.value)
 
 
-def test_bad_config_on_the_command_line_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_config_on_the_command_line_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = tmp_path / "bad.toml"
     path.write_text("[search]\ntop_k = true\n")
     assert main(["--config", str(path), "status"]) == 2
     err = capsys.readouterr().err
-    assert err.strip().splitlines() == [f"tuirag: {path}: search.top_k must be an integer, got True"]
+    assert err.strip().splitlines() == [
+        f"tuirag: {path}: search.top_k must be an integer, got True"
+    ]
 
 
 def test_int_accepted_for_float(tmp_path: Path) -> None:

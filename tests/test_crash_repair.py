@@ -22,7 +22,9 @@ def _snapshot(store: Store) -> list[tuple[str, int, str]]:
 def test_interrupted_ingest_is_repaired(
     crash_at: int, services: Services, docs: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    files = [write(docs / f"doc{i}.md", f"# Doc {i}\n\nParagraph about topic {i}.\n") for i in range(4)]
+    files = [
+        write(docs / f"doc{i}.md", f"# Doc {i}\n\nParagraph about topic {i}.\n") for i in range(4)
+    ]
     indexer = services.indexer([docs])
     indexer.sync([docs])
     # change two files, delete one, add one; then crash at the Nth store write
@@ -35,7 +37,7 @@ def test_interrupted_ingest_is_repaired(
     for name in WRITES:
         original = getattr(store, name)
 
-        def failing(*args, _original=original, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def failing(*args, _original=original, **kwargs):
             nonlocal calls
             calls += 1
             if calls == crash_at:

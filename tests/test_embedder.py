@@ -21,7 +21,9 @@ def test_bundled_model_embeds_offline(embedder) -> None:
     assert float(docs[0] @ query) > float(docs[1] @ query) + 0.2
 
 
-def test_unavailable_model_offline_is_one_clear_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unavailable_model_offline_is_one_clear_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     config = tmp_path / "c.toml"
     config.write_text('[embedder]\nmodel = "BAAI/bge-small-en-v1.5"\n')
     assert main(["--config", str(config), "search", "anything"]) == 3

@@ -12,10 +12,23 @@ from tuirag.ingest.walk import walk
 
 def _tree(root: Path) -> None:
     for rel in [
-        "README.md", "src/app.py", "src/.venv/lib/x.py", "node_modules/pkg/index.js",
-        ".git/config", "build/out.txt", "notes.md~", ".env", "config/.env.production",
-        "keys/id_rsa", "certs/server.pem", "poetry.lock", "sub/keep.txt", "sub/drop.log",
-        "sub/deeper/also.log", "sub/deeper/fine.txt", "archive/old.md",
+        "README.md",
+        "src/app.py",
+        "src/.venv/lib/x.py",
+        "node_modules/pkg/index.js",
+        ".git/config",
+        "build/out.txt",
+        "notes.md~",
+        ".env",
+        "config/.env.production",
+        "keys/id_rsa",
+        "certs/server.pem",
+        "poetry.lock",
+        "sub/keep.txt",
+        "sub/drop.log",
+        "sub/deeper/also.log",
+        "sub/deeper/fine.txt",
+        "archive/old.md",
     ]:
         write(root / rel, f"content of {rel}\n")
     write(root / ".gitignore", "archive/\n")
@@ -27,7 +40,14 @@ def test_walk_skips_defaults_secrets_and_gitignored(tmp_path: Path) -> None:
     rules = IgnoreRules([tmp_path])
     result = walk([tmp_path], rules)
     found = sorted(p.relative_to(tmp_path).as_posix() for p in result.files)
-    assert found == [".gitignore", "README.md", "src/app.py", "sub/.gitignore", "sub/deeper/fine.txt", "sub/keep.txt"]
+    assert found == [
+        ".gitignore",
+        "README.md",
+        "src/app.py",
+        "sub/.gitignore",
+        "sub/deeper/fine.txt",
+        "sub/keep.txt",
+    ]
     reasons = {p.relative_to(tmp_path).as_posix(): why for p, why in result.skipped.items()}
     for secret in (".env", "config/.env.production", "keys/id_rsa", "certs/server.pem"):
         assert reasons[secret].startswith("secret"), secret
@@ -88,6 +108,12 @@ def test_symlinks_not_followed_by_default_and_never_outside(tmp_path: Path) -> N
 
 
 def test_secret_text_scan() -> None:
-    assert secret_in_text("-----BEGIN OPENSSH PRIVATE KEY-----\nabc") == "secret: contains a private key"
-    assert secret_in_text("aws_access_key_id = AKIAABCDEFGHIJKLMNOP") == "secret: contains an AWS access key"
+    assert (
+        secret_in_text("-----BEGIN OPENSSH PRIVATE KEY-----\nabc")
+        == "secret: contains a private key"
+    )
+    assert (
+        secret_in_text("aws_access_key_id = AKIAABCDEFGHIJKLMNOP")
+        == "secret: contains an AWS access key"
+    )
     assert secret_in_text("a normal document about keys and locks") is None

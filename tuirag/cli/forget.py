@@ -18,5 +18,9 @@ def run(args: argparse.Namespace) -> int:
     svc = services(args)
     with WriterLock(svc.store.folder):
         removed = svc.indexer().forget(args.path.expanduser())
-    console().print(f"removed {len(removed)} files from the index" if removed else f"nothing indexed under {args.path}")
+    console().print(
+        f"removed {len(removed)} files from the index"
+        if removed
+        else f"nothing indexed under {args.path}"
+    )
     return 0

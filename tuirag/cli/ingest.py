@@ -19,8 +19,12 @@ from tuirag.types import FileOutcome
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, help="folders or files (default: index.folders)")
-    parser.add_argument("--force", action="store_true", help="re-parse every file, even unchanged ones")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="folders or files (default: index.folders)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="re-parse every file, even unchanged ones"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
 
 
@@ -28,7 +32,10 @@ def run(args: argparse.Namespace) -> int:
     svc = services(args)
     roots = [p.expanduser() for p in args.paths] or svc.roots()
     if not roots:
-        raise UserError("no folders to index: pass some (`tuirag ingest ~/docs`) or set index.folders in the config")
+        raise UserError(
+            "no folders to index: pass some (`tuirag ingest ~/docs`) "
+            "or set index.folders in the config"
+        )
     missing = [str(p) for p in roots if not p.exists()]
     if missing:
         raise UserError(f"no such file or folder: {', '.join(missing)}")
@@ -72,10 +79,17 @@ def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestRe
 def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
     problems = [o for o in report.outcomes if o.status in ("failed", "skipped")]
     for o in problems:
-        out.print(Text(f"{o.status}: ", style="yellow" if o.status == "skipped" else "red") + Text(f"{o.path}: {o.reason}"))
+        out.print(
+            Text(f"{o.status}: ", style="yellow" if o.status == "skipped" else "red")
+            + Text(f"{o.path}: {o.reason}")
+        )
     if quiet:
         return
-    indexed, unchanged, removed = report.count("indexed"), report.count("unchanged"), report.count("removed")
+    indexed, unchanged, removed = (
+        report.count("indexed"),
+        report.count("unchanged"),
+        report.count("removed"),
+    )
     line = (
         f"{indexed} indexed ({report.chunks} chunks, {report.embedded} embedded), "
         f"{unchanged} unchanged, {removed} removed, {report.count('failed')} failed, "

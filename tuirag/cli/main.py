@@ -27,7 +27,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tuirag", description="Chat with your own folders, locally."
     )
     parser.add_argument("--version", action="version", version=f"tuirag {__version__}")
-    parser.add_argument("--config", metavar="FILE", help="config file (default: $TUIRAG_CONFIG or the user config dir)")
+    parser.add_argument(
+        "--config",
+        metavar="FILE",
+        help="config file (default: $TUIRAG_CONFIG or the user config dir)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(f"tuirag.cli.{module_name}")
@@ -48,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     return run_handler(handler, args)
 
 
-def run_handler(handler, args: argparse.Namespace) -> int:  # noqa: ANN001
+def run_handler(handler, args: argparse.Namespace) -> int:
     """Run a subcommand; errors a user can fix become one line, never a traceback."""
     from tuirag.cli.output import error
     from tuirag.errors import UserError, user_error

@@ -16,7 +16,9 @@ from tuirag.types import Hit
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", help="what to look for")
-    parser.add_argument("-k", type=int, default=None, help="how many passages (default: search.top_k)")
+    parser.add_argument(
+        "-k", type=int, default=None, help="how many passages (default: search.top_k)"
+    )
     parser.add_argument("--mode", choices=MODES, default=None, help="default: search.mode (hybrid)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of hits")
 
@@ -32,7 +34,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not result.hits:
-        out.print("no matches" + ("" if svc.store.count() else " (the index is empty: run `tuirag ingest`)"))
+        out.print(
+            "no matches"
+            + ("" if svc.store.count() else " (the index is empty: run `tuirag ingest`)")
+        )
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))

@@ -45,20 +45,33 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
     out = console()
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["last_update"])) if info["last_update"] else "never"
+    when = (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["last_update"]))
+        if info["last_update"]
+        else "never"
+    )
     out.print(f"index      {info['index']}")
     out.print(f"embedder   {info['embedder']}")
-    out.print(f"files      {info['files']} indexed, {info['failed']} failed, {info['skipped']} skipped")
+    out.print(
+        f"files      {info['files']} indexed, {info['failed']} failed, {info['skipped']} skipped"
+    )
     out.print(f"chunks     {info['chunks']}")
     out.print(f"on disk    {human_bytes(info['size_bytes'])}")
     out.print(f"updated    {when}")
     if info["folders"]:
         out.print(f"folders    {', '.join(info['folders'])}")
     if info["not_considered"]:
-        reasons = ", ".join(f"{n} {why}" for why, n in Counter(info["not_considered"]).most_common())
+        reasons = ", ".join(
+            f"{n} {why}" for why, n in Counter(info["not_considered"]).most_common()
+        )
         out.print(Text(f"not indexed by rule: {reasons}"))
     for p in problems:
-        out.print(Text(f"{p.status}: ", style="red" if p.status == "failed" else "yellow") + Text(f"{p.path}: {p.reason}"))
+        out.print(
+            Text(f"{p.status}: ", style="red" if p.status == "failed" else "yellow")
+            + Text(f"{p.path}: {p.reason}")
+        )
     for folder in others:
-        out.print(Text(f"another index (other embedding model): {folder} ({human_bytes(sum(f.stat().st_size for f in folder.rglob('*') if f.is_file()))}); delete that folder if unused", style="dim"))
+        size = human_bytes(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()))
+        note = f"another index (other embedding model): {folder} ({size}); delete it if unused"
+        out.print(Text(note, style="dim"))
     return 0

@@ -17,7 +17,12 @@ from tuirag.types import Chunk, Section
 
 CHUNKER_VERSION = "1"
 _SPECIAL_TOKENS = 2  # [CLS] and [SEP], which the model adds
-_BREAKS = [re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"[.!?。！？;；]\s"), re.compile(r"\s")]
+_BREAKS = [
+    re.compile(r"\n\s*\n"),
+    re.compile(r"\n"),
+    re.compile(r"[.!?。！？;；]\s"),
+    re.compile(r"\s"),
+]
 
 
 class Chunker:

@@ -13,23 +13,91 @@ import pathspec
 
 DEFAULT_IGNORES = [
     # version control, environments, caches, build outputs
-    ".git/", ".hg/", ".svn/", ".bzr/", ".venv/", "venv/", ".tox/", ".nox/", "node_modules/",
-    "__pycache__/", ".mypy_cache/", ".pytest_cache/", ".ruff_cache/", ".cache/", ".idea/",
-    ".vscode/", "build/", "dist/", "target/", ".next/", ".gradle/", "*.egg-info/",
+    ".git/",
+    ".hg/",
+    ".svn/",
+    ".bzr/",
+    ".venv/",
+    "venv/",
+    ".tox/",
+    ".nox/",
+    "node_modules/",
+    "__pycache__/",
+    ".mypy_cache/",
+    ".pytest_cache/",
+    ".ruff_cache/",
+    ".cache/",
+    ".idea/",
+    ".vscode/",
+    "build/",
+    "dist/",
+    "target/",
+    ".next/",
+    ".gradle/",
+    "*.egg-info/",
     # lock files and binaries nobody asks questions about
-    "*.lock", "package-lock.json", "pnpm-lock.yaml", "*.pyc", "*.pyo", "*.o", "*.so", "*.a",
-    "*.dylib", "*.dll", "*.exe", "*.class", "*.jar", ".DS_Store", "Thumbs.db",
+    "*.lock",
+    "package-lock.json",
+    "pnpm-lock.yaml",
+    "*.pyc",
+    "*.pyo",
+    "*.o",
+    "*.so",
+    "*.a",
+    "*.dylib",
+    "*.dll",
+    "*.exe",
+    "*.class",
+    "*.jar",
+    ".DS_Store",
+    "Thumbs.db",
     # editor temp and backup files, half-downloaded files
-    "*~", "*.swp", "*.swo", "*.swx", ".#*", "#*#", "*.tmp", "*.part", "*.crdownload", "4913",
-    ".~lock.*#", "~$*",
+    "*~",
+    "*.swp",
+    "*.swo",
+    "*.swx",
+    ".#*",
+    "#*#",
+    "*.tmp",
+    "*.part",
+    "*.crdownload",
+    "4913",
+    ".~lock.*#",
+    "~$*",
 ]
 
 DEFAULT_SECRETS = [
-    ".env", ".env.*", "*.env", ".envrc", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore",
-    "*.jks", "*.kdbx", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", ".netrc", ".pgpass",
-    ".npmrc", ".pypirc", ".htpasswd", ".ssh/", ".gnupg/", ".aws/", ".docker/config.json",
-    "credentials", "credentials.*", "*credentials*.json", "*secret*.json", "*secrets*.y*ml",
-    "*.tfstate", "*.tfvars",
+    ".env",
+    ".env.*",
+    "*.env",
+    ".envrc",
+    "*.pem",
+    "*.key",
+    "*.p12",
+    "*.pfx",
+    "*.keystore",
+    "*.jks",
+    "*.kdbx",
+    "id_rsa*",
+    "id_dsa*",
+    "id_ecdsa*",
+    "id_ed25519*",
+    ".netrc",
+    ".pgpass",
+    ".npmrc",
+    ".pypirc",
+    ".htpasswd",
+    ".ssh/",
+    ".gnupg/",
+    ".aws/",
+    ".docker/config.json",
+    "credentials",
+    "credentials.*",
+    "*credentials*.json",
+    "*secret*.json",
+    "*secrets*.y*ml",
+    "*.tfstate",
+    "*.tfvars",
 ]
 
 
@@ -53,9 +121,9 @@ class IgnoreRules:
         """The watched root a path lies under (the deepest one), or None."""
         best = None
         for root in self.roots:
-            if path == root or root in path.parents:
-                if best is None or len(root.parts) > len(best.parts):
-                    best = root
+            inside = path == root or root in path.parents
+            if inside and (best is None or len(root.parts) > len(best.parts)):
+                best = root
         return best
 
     def reason(self, path: Path, is_dir: bool | None = None) -> str | None:
@@ -122,7 +190,6 @@ class IgnoreRules:
 
 def is_secret_reason(reason: str) -> bool:
     return reason.startswith("secret")
-
 
 
 _SECRET_TEXT = [

@@ -102,7 +102,10 @@ class Indexer:
     # ---- public entry points ------------------------------------------
 
     def sync(
-        self, roots: Iterable[Path], progress: Progress | None = None, force: bool = False,
+        self,
+        roots: Iterable[Path],
+        progress: Progress | None = None,
+        force: bool = False,
         on_plan: Callable[[int], None] | None = None,
     ) -> IngestReport:
         """Make the index match the files under `roots`: add, update and remove."""
@@ -114,10 +117,7 @@ class Indexer:
             report.skipped[reason] += 1
         records = self.store.file_records()
         on_disk = {str(p) for p in found.files}
-        gone = [
-            p for p in records
-            if p not in on_disk and any(_under(Path(p), r) for r in roots)
-        ]
+        gone = [p for p in records if p not in on_disk and any(_under(Path(p), r) for r in roots)]
         if on_plan:
             on_plan(len(found.files) + len(gone))
 
@@ -188,12 +188,22 @@ class Indexer:
             return [FileOutcome(str(path), "skipped", reason="no plugin for this file type")]
         version = self.parser_version(plugin.name)
         same_version = record is not None and record.parser_version == version
-        if not force and same_version and record.size == st.st_size and record.mtime_ns == st.st_mtime_ns:
+        if (
+            not force
+            and same_version
+            and record.size == st.st_size
+            and record.mtime_ns == st.st_mtime_ns
+        ):
             return [FileOutcome(str(path), "unchanged", chunks=record.chunks)]
-        base = FileRecord(str(path), st.st_size, st.st_mtime_ns, "", plugin=plugin.name,
-                          parser_version=version)
+        base = FileRecord(
+            str(path), st.st_size, st.st_mtime_ns, "", plugin=plugin.name, parser_version=version
+        )
         if st.st_size > self.max_file_bytes:
-            return self._record_problem(base, "skipped", f"larger than the {self.max_file_bytes // 2**20} MB limit (index.max_file_mb)")
+            return self._record_problem(
+                base,
+                "skipped",
+                f"larger than the {self.max_file_bytes // 2**20} MB limit (index.max_file_mb)",
+            )
         if st.st_size == 0:
             return self._record_problem(base, "skipped", "empty file")
         try:
@@ -205,7 +215,13 @@ class Indexer:
             # touched but not changed: refresh the record, embed nothing
             self.store.put_files([replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns)])
             return [FileOutcome(str(path), "unchanged", chunks=record.chunks)]
-        if record is not None and record.status != "ok" and record.file_hash == digest and same_version and not force:
+        if (
+            record is not None
+            and record.status != "ok"
+            and record.file_hash == digest
+            and same_version
+            and not force
+        ):
             return [FileOutcome(str(path), record.status, reason=record.reason)]  # known bad
         try:
             sections = self.parse(plugin, path)
@@ -216,9 +232,14 @@ class Indexer:
             return self._record_problem(base, "skipped", secret)
         chunks = list(self.chunker.chunk(sections))
         if not chunks:
-            return self._record_problem(base, "skipped", "no text found (scanned image or empty document?)")
+            return self._record_problem(
+                base, "skipped", "no text found (scanned image or empty document?)"
+            )
         self._pending.append(_Pending(base, chunks, plugin.name))
-        if sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS or len(self._pending) >= BATCH_FILES:
+        if (
+            sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS
+            or len(self._pending) >= BATCH_FILES
+        ):
             return self._flush()
         return []
 
@@ -244,7 +265,9 @@ class Indexer:
         inputs = [embed_input(c) for p in pending for c in p.chunks]
         hashes = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in inputs]
         known = self.store.vectors_for(hashes)
-        missing = sorted({h: t for h, t in zip(hashes, inputs, strict=True) if h not in known}.items())
+        missing = sorted(
+            {h: t for h, t in zip(hashes, inputs, strict=True) if h not in known}.items()
+        )
         if missing:
             fresh = self.embedder.embed_documents([t for _, t in missing])
             known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
@@ -258,22 +281,39 @@ class Indexer:
                 h = hashes[i]
                 embedded += h in new_hashes
                 new_hashes.discard(h)
-                rows.append({
-                    "chunk_id": hashlib.blake2b(f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12).hexdigest(),
-                    "path": rec.path, "path_key": key, "file_hash": rec.file_hash,
-                    "mtime_ns": rec.mtime_ns, "ordinal": chunk.ordinal, "kind": chunk.kind,
-                    "plugin": item.plugin, "heading": chunk.heading, "page": chunk.page,
-                    "start_line": chunk.start_line, "end_line": chunk.end_line, "text": chunk.text,
-                    "search_text": fts_text(inputs[i]), "text_hash": h,
-                    "vector": np.asarray(known[h], dtype=np.float32),
-                })
+                rows.append(
+                    {
+                        "chunk_id": hashlib.blake2b(
+                            f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12
+                        ).hexdigest(),
+                        "path": rec.path,
+                        "path_key": key,
+                        "file_hash": rec.file_hash,
+                        "mtime_ns": rec.mtime_ns,
+                        "ordinal": chunk.ordinal,
+                        "kind": chunk.kind,
+                        "plugin": item.plugin,
+                        "heading": chunk.heading,
+                        "page": chunk.page,
+                        "start_line": chunk.start_line,
+                        "end_line": chunk.end_line,
+                        "text": chunk.text,
+                        "search_text": fts_text(inputs[i]),
+                        "text_hash": h,
+                        "vector": np.asarray(known[h], dtype=np.float32),
+                    }
+                )
                 i += 1
-            outcomes.append(FileOutcome(rec.path, "indexed", chunks=len(item.chunks), embedded=embedded))
+            outcomes.append(
+                FileOutcome(rec.path, "indexed", chunks=len(item.chunks), embedded=embedded)
+            )
         paths = [p.record.path for p in pending]
         self.store.delete_files(paths)
         self.store.delete_chunks(paths)
         self.store.add_chunks(rows)
-        self.store.put_files([replace(p.record, chunks=len(p.chunks), status="ok", reason="") for p in pending])
+        self.store.put_files(
+            [replace(p.record, chunks=len(p.chunks), status="ok", reason="") for p in pending]
+        )
         return outcomes
 
     def _sweep_orphans(self) -> None:
