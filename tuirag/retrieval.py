@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
-from tuirag.backends.embedder import Embedder
-from tuirag.backends.store import Store
 from tuirag.types import Hit
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from tuirag.backends.embedder import Embedder
+    from tuirag.backends.store import Store
 
 MODES = ("hybrid", "vector", "fts")
 
@@ -43,7 +48,7 @@ class Retriever:
                 hits = self._hybrid(query, vector, k)
         return SearchResult(hits, mode, (time.perf_counter() - started) * 1000, warning)
 
-    def _hybrid(self, query: str, vector, k: int) -> list[Hit]:
+    def _hybrid(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
         pool = max(k * 4, 20)
         dense = self.store.vector_search(vector, pool)
         sparse = self.store.text_search(query, pool, vector=vector)

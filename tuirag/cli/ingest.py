@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -14,8 +15,10 @@ from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
 from tuirag.cli.output import console, is_tty
 from tuirag.errors import UserError
-from tuirag.ingest.pipeline import Indexer, IngestReport
 from tuirag.types import FileOutcome
+
+if TYPE_CHECKING:
+    from tuirag.ingest.pipeline import Indexer, IngestReport
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,7 +9,6 @@ from collections import Counter
 
 from rich.text import Text
 
-from tuirag.backends.store import index_folders
 from tuirag.cli.common import services
 from tuirag.cli.output import console, human_bytes
 
@@ -19,6 +18,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tuirag.backends.store import index_folders
+
     svc = services(args)
     store = svc.store
     records = store.file_records()
