@@ -96,6 +96,12 @@ class WatchSettings:
 
 
 @dataclass
+class ParsingSettings:
+    timeout_s: float = 60.0
+    memory_mb: int = 2048
+
+
+@dataclass
 class UiSettings:
     theme: str = "textual-dark"
 
@@ -110,6 +116,7 @@ class Settings:
     answer: AnswerSettings = field(default_factory=AnswerSettings)
     watch: WatchSettings = field(default_factory=WatchSettings)
     ui: UiSettings = field(default_factory=UiSettings)
+    parsing: ParsingSettings = field(default_factory=ParsingSettings)
     plugins: dict[str, dict[str, Any]] = field(default_factory=dict)
     source: Path | None = None  # the file these came from, if any
 
@@ -130,7 +137,9 @@ def load(explicit: str | os.PathLike[str] | None = None) -> Settings:
     path = paths.config_file(explicit)
     if not path.exists():
         if explicit or os.environ.get("TUIRAG_CONFIG"):
-            raise ConfigError(f"{path}: config file not found (create it with `tuirag config init`)")
+            raise ConfigError(
+                f"{path}: config file not found (create it with `tuirag config init`)"
+            )
         return Settings()
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))

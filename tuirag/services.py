@@ -68,6 +68,7 @@ class Services:
 
     def indexer(self, extra_roots: list[Path] | None = None) -> Indexer:
         from tuirag.ingest.chunker import Chunker
+        from tuirag.ingest.parse import IsolatedParser
         from tuirag.ingest.pipeline import Indexer
 
         embedder = self.embedder
@@ -85,6 +86,7 @@ class Services:
             rules=self.rules(extra_roots),
             max_file_bytes=int(self.settings.index.max_file_mb * 2**20),
             follow_symlinks=self.settings.index.follow_symlinks,
+            parse=IsolatedParser(self.settings.parsing.timeout_s, self.settings.parsing.memory_mb),
         )
 
     @cached_property

@@ -62,6 +62,10 @@ class Hit:
     @property
     def locator(self) -> str:
         """Human-readable position: 'p. 3', 'L10-24', 'Sheet1!rows 2-40'."""
+        if self.kind == "table" and self.start_line is not None:
+            end = self.end_line if self.end_line is not None else self.start_line
+            rows = f"rows {self.start_line}-{end}" if end != self.start_line else f"row {end}"
+            return f"{self.heading}!{rows}" if self.heading else rows
         parts = []
         if self.page is not None:
             parts.append(f"p. {self.page}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 
 from tokenizers import Tokenizer
 
@@ -36,18 +37,51 @@ class Chunker:
 
     def chunk(self, sections: Iterable[Section]) -> Iterator[Chunk]:
         ordinal = 0
-        for section in sections:
+        for section in self._pack_rows(sections):
             for chunk in self._section(section, ordinal):
                 yield chunk
                 ordinal += 1
+
+    def _budget(self, header: str) -> int:
+        header_cost = self.count(header) + 1 if header else 0
+        return max(16, self.max_tokens - _SPECIAL_TOKENS - header_cost)
+
+    def _pack_rows(self, sections: Iterable[Section]) -> Iterator[Section]:
+        """Join consecutive table rows of one table into whole-row groups that fit.
+
+        A row is a section with kind "table", split=False and a header; rows of one
+        table share header, heading and page. A single row too big for any chunk is
+        the one case where a row is cut (by the normal splitter, header repeated).
+        """
+        group: list[Section] = []
+        used = budget = 0
+        for section in sections:
+            is_row = section.kind == "table" and not section.split and bool(section.header)
+            same = bool(group) and (section.header, section.heading, section.page) == (
+                group[0].header, group[0].heading, group[0].page
+            )
+            cost = self.count(section.text) + 1 if is_row else 0
+            if group and (not is_row or not same or used + cost > budget):
+                yield _join_rows(group)
+                group, used = [], 0
+            if not is_row:
+                yield section
+                continue
+            budget = self._budget(section.header.strip())
+            if cost > budget:
+                yield replace(section, split=True)
+                continue
+            group.append(section)
+            used += cost
+        if group:
+            yield _join_rows(group)
 
     def _section(self, section: Section, first_ordinal: int) -> Iterator[Chunk]:
         text = section.text
         if not text.strip():
             return
         header = section.header.strip()
-        budget = self.max_tokens - _SPECIAL_TOKENS - (self.count(header) + 1 if header else 0)
-        budget = max(16, budget)
+        budget = self._budget(header)
         newlines = [i for i, ch in enumerate(text) if ch == "\n"]
         spans = [(0, len(text))] if not section.split else list(self._spans(text, budget))
         for n, (start, end) in enumerate(spans):
@@ -61,6 +95,8 @@ class Chunker:
             if section.start_line is not None:
                 start_line = section.start_line + bisect.bisect_left(newlines, first)
                 end_line = section.start_line + bisect.bisect_left(newlines, last)
+                if not section.split and "end_line" in section.meta:  # packed table rows
+                    end_line = section.meta["end_line"]
             yield Chunk(
                 text=f"{header}\n{body}" if header and not body.startswith(header) else body,
                 ordinal=first_ordinal + n,
@@ -111,3 +147,11 @@ class Chunker:
             return pos
         match = re.compile(r"\s").search(text, pos, end)
         return match.end() if match else pos
+
+
+def _join_rows(rows: list[Section]) -> Section:
+    """Rows of one table as one unsplittable section spanning their line range."""
+    first, last = rows[0], rows[-1]
+    end = last.meta.get("end_line", last.start_line)
+    text = "\n".join(r.text for r in rows)
+    return replace(first, text=text, meta={**first.meta, "end_line": end})

@@ -44,7 +44,9 @@ def parse_file(plugin: FormatPlugin, path: Path) -> list[Section]:
         raise ParseFailed("ran out of memory while parsing") from None
     except Exception as exc:  # plugins wrap third-party parsers that raise anything
         detail = str(exc).splitlines()[0] if str(exc) else ""
-        raise ParseFailed(f"{plugin.name} could not parse it: {type(exc).__name__} {detail}".strip()) from None
+        raise ParseFailed(
+            f"{plugin.name} could not parse it: {type(exc).__name__} {detail}".strip()
+        ) from None
     return [_clean(s) for s in sections]
 
 
@@ -111,7 +113,9 @@ class IsolatedParser:
     `idle_s` without work, and is killed when this object is closed or collected.
     """
 
-    def __init__(self, timeout_s: float = 60.0, memory_mb: int = 2048, idle_s: float = 60.0) -> None:
+    def __init__(
+        self, timeout_s: float = 60.0, memory_mb: int = 2048, idle_s: float = 60.0
+    ) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
         self.idle_s = idle_s
@@ -156,7 +160,10 @@ class IsolatedParser:
         self.close()
         parent, child = self._ctx.Pipe()
         proc = self._ctx.Process(
-            target=_serve, args=(child, self.memory_mb, self.idle_s), name="tuirag-parser", daemon=True
+            target=_serve,
+            args=(child, self.memory_mb, self.idle_s),
+            name="tuirag-parser",
+            daemon=True,
         )
         proc.start()
         child.close()

@@ -8,6 +8,8 @@ A plugin is a class registered under the `tuirag.plugins` entry-point group:
 It declares what it claims (`extensions`, optional `sniff`), a `priority` (higher
 wins when two claim a file), a `version` (bump it and files it parsed are parsed
 again), and `load(path)`, which yields `Section`s. Chunk sizes are the core's job.
+`load` runs in a child process with a time and memory limit unless the plugin sets
+`isolate = False` (only for pure-Python parsers that cannot hang or blow up).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class FormatPlugin:
     extensions: ClassVar[tuple[str, ...]] = ()  # lower case, with the dot: (".md",)
     priority: ClassVar[int] = 0
     version: ClassVar[str] = "1"
+    isolate: ClassVar[bool] = True
 
     def __init__(self, options: dict[str, Any] | None = None) -> None:
         self.options = options or {}

@@ -45,6 +45,7 @@ class TextPlugin(FormatPlugin):
     extensions = (".txt", ".text", ".log", ".csv.txt", ".cfg", ".ini", ".conf", ".toml", ".yaml",
                   ".yml", ".json", ".xml", ".tex", ".org", ".adoc")
     priority = 0
+    isolate = False  # decoding text cannot hang; in-process saves the round trip
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_text(head)
@@ -65,6 +66,7 @@ class MarkdownPlugin(FormatPlugin):
     name = "markdown"
     extensions = (".md", ".markdown", ".mdx")
     priority = 10
+    isolate = False
 
     def load(self, path: Path) -> Iterable[Section]:
         yield from split_markdown(read_text(path))

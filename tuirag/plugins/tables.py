@@ -1,0 +1,265 @@
+"""Spreadsheets and delimited text: CSV, TSV, XLSX, XLS.
+
+Each data row becomes one `Section` of kind "table" carrying the sheet's header
+row; the core chunker packs consecutive whole rows under that header up to its
+token budget, so every chunk repeats the header, names the sheet and never cuts
+a row. Row numbers are the sheet's own (CSV: the file's line numbers), so a
+citation reads `Prices!rows 2-40`. Cells keep their displayed formatting: CSV
+text as written, Excel numbers through their number format.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from tuirag.plugins.base import FormatPlugin, PluginError
+from tuirag.plugins.text import read_text
+from tuirag.types import Section
+
+MAX_CELL_CHARS = 300  # a giant cell would push its whole row past the model's limit
+DEFAULT_MAX_ROWS = 200_000
+
+
+def md_row(cells: Sequence[str]) -> str:
+    """One Markdown table line; pipes escaped, line breaks flattened."""
+    clean = []
+    for cell in cells:
+        text = " ".join(str(cell).split()).replace("|", "\\|")
+        if len(text) > MAX_CELL_CHARS:
+            text = text[: MAX_CELL_CHARS - 1] + "…"
+        clean.append(text)
+    return "| " + " | ".join(clean) + " |"
+
+
+def md_header(cells: Sequence[str], title: str = "") -> str:
+    """The header every chunk of a table repeats: optional title, header row, rule."""
+    rule = "| " + " | ".join("---" for _ in cells) + " |"
+    lines = [title] if title else []
+    return "\n".join([*lines, md_row(cells), rule])
+
+
+def table_sections(
+    rows: Iterable[tuple[int, int, Sequence[str]]],
+    heading: str = "",
+    title: str = "",
+    max_rows: int = DEFAULT_MAX_ROWS,
+    page: int | None = None,
+) -> Iterator[Section]:
+    """(first line, last line, cells) rows to sections; the first non-empty row is the header."""
+    header = ""
+    width = 0
+    emitted = 0
+    dropped = 0
+    for first, last, cells in rows:
+        cells = _trim(cells)
+        if not cells:
+            continue
+        if not header:
+            width = len(cells)
+            header = md_header(cells, title)
+            continue
+        if emitted >= max_rows:
+            dropped += 1
+            continue
+        cells = list(cells) + [""] * (width - len(cells))
+        emitted += 1
+        yield Section(
+            text=md_row(cells),
+            kind="table",
+            page=page,
+            start_line=first,
+            heading=heading,
+            header=header,
+            split=False,
+            meta={"end_line": last},
+        )
+    if header and not emitted:  # a header with no rows is still worth finding
+        yield Section(text=header, kind="table", page=page, heading=heading, split=False)
+    if dropped:
+        where = f" of {heading}" if heading else ""
+        yield Section(
+            text=f"(The table{where} has {dropped} more rows that were not indexed: "
+            f"the limit is {max_rows} rows, set by plugins.tables.max_rows.)",
+            kind="prose",
+            page=page,
+            heading=heading,
+        )
+
+
+def _trim(cells: Sequence[str]) -> list[str]:
+    out = list(cells)
+    while out and not str(out[-1]).strip():
+        out.pop()
+    return out
+
+
+class TablesPlugin(FormatPlugin):
+    """CSV/TSV as written; XLSX (openpyxl) and XLS (xlrd) with Excel's number formats."""
+
+    name = "tables"
+    extensions = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls")
+    priority = 20
+
+    def load(self, path: Path) -> Iterable[Section]:
+        max_rows = int(self.options.get("max_rows", DEFAULT_MAX_ROWS))
+        suffix = path.suffix.lower()
+        if suffix in (".xlsx", ".xlsm"):
+            return self._workbook(path, _xlsx_sheets(path), max_rows)
+        if suffix == ".xls":
+            return self._workbook(path, _xls_sheets(path), max_rows)
+        return table_sections(_delimited_rows(path), max_rows=max_rows)
+
+    @staticmethod
+    def _workbook(
+        path: Path,
+        sheets: Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]],
+        max_rows: int,
+    ) -> Iterator[Section]:
+        for name, rows in sheets:
+            yield from table_sections(rows, heading=name, title=f"Sheet {name}", max_rows=max_rows)
+
+
+# ---- CSV / TSV --------------------------------------------------------------
+
+
+def _delimited_rows(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+    text = read_text(path)
+    sample = text[:16384]
+    if path.suffix.lower() in (".tsv", ".tab"):
+        delimiter = "\t"
+    else:
+        try:
+            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error:
+            delimiter = ","
+    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
+    line = 1
+    try:
+        for cells in reader:
+            yield line, reader.line_num, cells
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise PluginError(f"malformed CSV at line {reader.line_num}: {exc}") from None
+
+
+# ---- Excel -------------------------------------------------------------------
+
+
+def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]]:
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise PluginError(f"not a readable XLSX workbook ({exc})") from None
+    try:
+        for sheet in book.worksheets:
+            yield sheet.title, _xlsx_rows(sheet)
+    finally:
+        book.close()
+
+
+def _xlsx_rows(sheet: Any) -> Iterator[tuple[int, int, list[str]]]:
+    for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
+        cells = [format_cell(c.value, getattr(c, "number_format", "General")) for c in row]
+        yield number, number, cells
+
+
+def _xls_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]]:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(path), formatting_info=True, on_demand=True)
+    except xlrd.XLRDError as exc:
+        raise PluginError(f"not a readable XLS workbook ({exc})") from None
+    try:
+        for index in range(book.nsheets):
+            sheet = book.sheet_by_index(index)
+            yield sheet.name, _xls_rows(book, sheet)
+            book.unload_sheet(index)
+    finally:
+        book.release_resources()
+
+
+def _xls_rows(book: Any, sheet: Any) -> Iterator[tuple[int, int, list[str]]]:
+    import xlrd
+
+    for r in range(sheet.nrows):
+        cells = []
+        for c in range(sheet.ncols):
+            cell = sheet.cell(r, c)
+            fmt = book.format_map[book.xf_list[cell.xf_index].format_key].format_str
+            value: Any = cell.value
+            if cell.ctype == xlrd.XL_CELL_DATE:
+                value = xlrd.xldate_as_datetime(cell.value, book.datemode)
+            elif cell.ctype == xlrd.XL_CELL_BOOLEAN:
+                value = bool(cell.value)
+            elif cell.ctype in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+                value = None
+            cells.append(format_cell(value, fmt))
+        yield r + 1, r + 1, cells
+
+
+_QUOTED = re.compile(r'"([^"]*)"')
+_LOCALE_CURRENCY = re.compile(r"\[\$([^\]-]*)(?:-[^\]]*)?\]")
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_PLACEHOLDER = re.compile(r"[0#?][0#?,]*(?:\.[0#?]*)?(?:[eE][+-]0+)?")
+
+
+def format_cell(value: Any, number_format: str | None) -> str:
+    """A cell as Excel would show it, for the formats people actually use.
+
+    Handles decimals, thousands separators, percent, currency and literal text
+    around the number, scientific notation and dates; anything else falls back
+    to the plain value.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ", timespec="minutes" if not value.second else "seconds")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if not isinstance(value, int | float):
+        return str(value)
+    fmt = (number_format or "General").split(";")[0]
+    if fmt in ("General", "@", ""):
+        return _plain(value)
+    fmt = _LOCALE_CURRENCY.sub(lambda m: f'"{m.group(1)}"', fmt)
+    fmt = _BRACKETS.sub("", fmt).replace("\\", "").replace("_)", "").replace("*", "")
+    literal = _QUOTED.sub(lambda m: m.group(1).replace("0", "\0"), fmt)
+    match = _PLACEHOLDER.search(literal)
+    if not match:
+        return _plain(value)
+    pattern = match.group(0)
+    prefix = literal[: match.start()].replace("\0", "0")
+    suffix = literal[match.end() :].replace("\0", "0")
+    number = float(value)
+    if "%" in suffix:
+        number *= 100
+    decimals = len(pattern.split(".")[1].rstrip(",")) if "." in pattern else 0
+    mantissa = pattern.split("e")[0].split("E")[0]
+    if re.search(r"[eE]", pattern):
+        body = f"{abs(number):.{decimals}E}"
+    elif "," in mantissa.split(".")[0]:
+        body = f"{abs(number):,.{decimals}f}"
+    else:
+        body = f"{abs(number):.{decimals}f}"
+    sign = "-" if number < 0 and float(body.replace(",", "").replace("E", "e")) != 0 else ""
+    return f"{sign}{prefix}{body}{suffix}".strip()
+
+
+def _plain(value: float) -> str:
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.15g}" if isinstance(value, float) else str(value)
