@@ -23,7 +23,7 @@ from tuirag.backends.store import FileRecord, Store, fts_text, path_key
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
-from tuirag.ingest.walk import walk
+from tuirag.ingest.walk import link_problem, walk
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
 from tuirag.types import Chunk, FileOutcome, Section
@@ -110,8 +110,31 @@ class Indexer:
     ) -> IngestReport:
         """Make the index match the files under `roots`: add, update and remove."""
         started = time.monotonic()
+        report = self.resync(roots, progress, force, on_plan)
+        self._sweep_orphans()
+        self.store.optimize()
+        report.seconds = time.monotonic() - started
+        self._save_state(report)
+        return report
+
+    def resync(
+        self,
+        roots: Iterable[Path],
+        progress: Progress | None = None,
+        force: bool = False,
+        on_plan: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """`sync` without the index-wide housekeeping: the watcher's rescan of some folders.
+
+        A root that is gone, or ignored by the rules, loses its files.
+        """
         roots = [Path(os.path.abspath(r)) for r in roots]
-        found = walk(roots, self.rules, self.follow_symlinks)
+        live = [
+            r
+            for r in roots
+            if r.exists() and not (r.is_dir() and self.rules.reason(r, is_dir=True))
+        ]
+        found = walk(live, self.rules, self.follow_symlinks)
         report = IngestReport()
         for reason in found.skipped.values():
             report.skipped[reason] += 1
@@ -132,10 +155,6 @@ class Indexer:
             report.outcomes.append(outcome)
             if progress:
                 progress(outcome)
-        self._sweep_orphans()
-        self.store.optimize()
-        report.seconds = time.monotonic() - started
-        self._save_state(report)
         return report
 
     def index_paths(self, paths: Iterable[Path]) -> list[FileOutcome]:
@@ -145,7 +164,13 @@ class Indexer:
         gone = []
         for path in paths:
             path = Path(os.path.abspath(path))
-            if not path.is_file() or self.rules.reason(path, is_dir=False):
+            if (
+                not path.is_file()
+                or self.rules.reason(path, is_dir=False)
+                or (
+                    path.is_symlink() and link_problem(path, self.follow_symlinks, self.rules.roots)
+                )
+            ):
                 if str(path) in records:
                     gone.append(str(path))
                 continue

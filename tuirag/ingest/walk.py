@@ -24,7 +24,8 @@ def walk(roots: list[Path], rules: IgnoreRules, follow_symlinks: bool = False) -
     entered twice, which breaks link loops.
     """
     result = WalkResult()
-    resolved_roots = [r.resolve() for r in roots]
+    # links may point anywhere inside the indexed folders, not only inside this walk's roots
+    resolved_roots = [*rules.roots, *(r.resolve() for r in roots)]
     seen_dirs: set[tuple[int, int]] = set()
     for root in roots:
         root = Path(os.path.abspath(root))
