@@ -24,7 +24,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS
+from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
 from tuirag.types import Hit
@@ -265,6 +265,10 @@ class Store:
             indices = {idx.name for idx in self.chunks.list_indices()}
             if not any("search_text" in name for name in indices):
                 self.chunks.create_index("search_text", config=FTS(with_position=False))
+            # B-tree indexes keep per-file deletes and vector reuse off full scans
+            for column in ("path_key", "text_hash"):
+                if not any(column in name for name in indices):
+                    self.chunks.create_index(column, config=BTree())
             if rows >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
                 self.chunks.create_index(metric="cosine", vector_column_name="vector")
         for table in (self.chunks, self.files):
