@@ -84,6 +84,8 @@ class AnswerSettings:
     cache_similarity: float = 0.95
     system_prompt: str = ""
     user_template: str = ""
+    max_answer_tokens: int = 1024
+    rewrite: bool = True
 
 
 @dataclass

@@ -59,6 +59,8 @@ DOCS: dict[str, str] = {
     "answer.cache_similarity": "How similar (cosine) a question must be to a cached one to reuse its answer.",
     "answer.system_prompt": "Replace the built-in system prompt (empty = built-in).",
     "answer.user_template": "Replace the built-in question template; {sources} and {question} are filled in.",
+    "answer.max_answer_tokens": "Longest answer (num_predict); this much of the context window is kept free for it.",
+    "answer.rewrite": "Let the model rewrite a follow-up question into a stand-alone search query (else: joined with the previous question).",
     "watch": "Background indexing of changed files.",
     "watch.debounce_ms": "Quiet time after a file's last change before it is indexed.",
     "watch.max_wait_ms": "Longest a file that keeps changing waits before it is indexed anyway.",
