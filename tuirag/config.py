@@ -95,6 +95,7 @@ class WatchSettings:
     reconcile_minutes: float = 30.0
     poll_folders: list[str] = field(default_factory=list)
     poll_interval_s: float = 5.0
+    max_pending: int = 10000
 
 
 @dataclass

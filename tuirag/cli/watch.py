@@ -1,0 +1,132 @@
+"""Watch folders and keep the index current, in the foreground (Ctrl-C or SIGTERM stops).
+
+Watches index.folders plus any folders given here. Logs one line per file indexed,
+removed, failed or skipped. `tuirag search` keeps working from other shells; when
+another process already writes this index, this one waits and takes over when it
+exits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+import time
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.text import Text
+
+from tuirag import config
+from tuirag.cli.common import services
+from tuirag.cli.output import console
+from tuirag.errors import UserError
+from tuirag.ingest import watchstate
+from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.textsafe import strip_controls
+
+STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
+LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("paths", nargs="*", type=Path, help="more folders to watch")
+    parser.add_argument("--quiet", "-q", action="store_true", help="log only problems")
+
+
+def run(args: argparse.Namespace) -> int:
+    from tuirag.ingest.background import BackgroundIndexer
+
+    svc = services(args)
+    extra = [p.expanduser() for p in args.paths]
+    not_dirs = [str(p) for p in extra if not p.is_dir()]
+    if not_dirs:
+        raise UserError(f"not a folder: {', '.join(not_dirs)}")
+    folders = [*svc.roots(), *extra]
+    if not folders:
+        raise UserError(
+            "no folders to watch: pass some (`tuirag watch ~/docs`) "
+            "or set index.folders in the config"
+        )
+    out = console()
+    store = svc.store  # a broken index or missing model fails here, as one line
+    log = _Log(out, args.quiet)
+    log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
+    indexer = BackgroundIndexer(svc, folders, log)
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, on_signal)
+    indexer.start()
+    try:
+        while not stop.wait(0.5) and indexer.running:
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        indexer.stop()
+    log.line(Text("stopped", style="dim"))
+    return 0 if stop.is_set() or not log.died else 1
+
+
+class _Log:
+    """Index events as log lines; called on the indexing thread."""
+
+    def __init__(self, out: Console, quiet: bool) -> None:
+        self.out = out
+        self.quiet = quiet
+        self.died = False
+
+    def line(self, text: Text) -> None:
+        self.out.print(Text(time.strftime("%H:%M:%S "), style="dim") + text)
+
+    def __call__(self, event: IndexEvent) -> None:
+        if isinstance(event, Done):
+            o = event.outcome
+            if o.status not in STYLES or (self.quiet and o.status in ("indexed", "removed")):
+                return
+            text = Text(f"{o.status:<8} ", style=STYLES[o.status]) + Text(strip_controls(o.path))
+            if o.status == "indexed":
+                text += Text(f"  ({o.chunks} chunks, {o.embedded} embedded)", style="dim")
+            elif o.reason:
+                text += Text(f": {strip_controls(o.reason)}")
+            self.line(text)
+        elif isinstance(event, Notice):
+            if self.quiet and event.level == "info":
+                return
+            self.died |= event.message.startswith("background indexing stopped")
+            self.line(Text(strip_controls(event.message), style=LEVELS.get(event.level, "")))
+        elif isinstance(event, Idle) and not self.quiet:
+            self.line(Text(f"up to date: {event.files} files, {event.chunks} chunks", style="dim"))
+
+
+def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:
+    """`doctor` lines: a running watcher's polled folders, and folders that will be polled."""
+    from tuirag.backends.store import index_folders
+    from tuirag.ingest.watcher import NETWORK_FS, filesystem_type, inotify_watch_limit
+
+    lines: list[tuple[bool | None, str, str]] = []
+    for folder in index_folders(settings.data_dir):
+        state = watchstate.read(folder)
+        if state is None:
+            continue
+        polled = watchstate.polled(state)
+        for path, mode in polled.items():
+            lines.append((None, "watch", f"{path}: {mode}"))
+        if not polled:
+            n = len(state.get("folders", {}))
+            lines.append((True, "watch", f"pid {state['pid']} watches {n} folders with OS events"))
+    every = settings.watch.poll_interval_s
+    for raw in settings.index.folders:
+        fs = filesystem_type(Path(raw).expanduser().resolve())
+        if fs in NETWORK_FS:
+            lines.append((None, "watch", f"{raw} is on {fs}: it will be polled every {every:g} s"))
+    limit = inotify_watch_limit()
+    if limit is not None and limit < 65536 and settings.index.folders:
+        advice = "large trees may need `sudo sysctl fs.inotify.max_user_watches=524288`"
+        lines.append((None, "watch", f"fs.inotify.max_user_watches is {limit}; {advice}"))
+    return lines

@@ -1,0 +1,402 @@
+"""Background indexing: one thread owns the Indexer; the watcher only feeds it hints.
+
+The API the TUI and `tuirag watch` use::
+
+    bg = BackgroundIndexer(services, folders, listener)
+    bg.start()                      # returns at once; work runs on the "tuirag-indexer" thread
+    bg.add_folder(path)             # watch and index one more folder
+    bg.remove_folder(path, forget=True)   # stop watching it (and drop its files)
+    bg.reindex()                    # a reconcile scan of every folder now; reindex(path): one
+    bg.pending                      # paths waiting in the queue
+    bg.writer_pid                   # None while this process writes; else the pid that does
+    bg.stop()                       # ends the current batch, releases the lock; idempotent
+
+`listener` receives `tuirag.ingest.events` (Queued, Indexing, Done, Idle, Notice) on
+the indexing thread; the TUI forwards them with `call_from_thread`. Exceptions a
+listener raises are logged, never stop indexing.
+
+One writer: the thread takes the index's WriterLock first. When another process
+holds it (a `tuirag watch` daemon, or the TUI), this one becomes a reader: it
+publishes Notice("indexing is done by pid N"), refreshes the store every few
+seconds so searches see that process's writes, and takes over when the lock frees.
+
+Order: observers start, then the reconcile scan (Indexer.sync) catches what changed
+while nothing watched, then queued events are indexed. A file created during the
+scan is listed by the scan or queued by the observer, or both; the second look
+finds it unchanged. Every write happens on this one thread, so scan and events
+never race. Periodic reconcile scans (watch.reconcile_minutes) repair any event
+the OS dropped, and a queue overflow turns into one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from tuirag.backends.lock import IndexBusy, WriterLock
+from tuirag.ingest import watchstate
+from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Notice, Queued
+from tuirag.ingest.pipeline import Indexer, _under
+from tuirag.ingest.queue import ChangeQueue, Kind
+from tuirag.ingest.watcher import Watcher
+from tuirag.services import Services
+from tuirag.types import FileOutcome
+
+log = logging.getLogger(__name__)
+
+BATCH_PATHS = 256  # paths handed to the indexer at once; its own batches bound memory
+OPTIMIZE_EVERY_S = 120.0  # compact and refresh the text index at most this often after edits
+MAX_BACKOFF_S = 60.0
+
+
+class _Stopped(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Command:
+    name: str  # add | remove | reindex
+    path: Path | None = None
+    forget: bool = False
+
+
+class BackgroundIndexer:
+    def __init__(
+        self,
+        services: Services,
+        folders: Iterable[Path],
+        listener: Listener | None = None,
+        *,
+        supervise_s: float = 2.0,
+        refresh_s: float = 2.0,
+        watcher_factory: type[Watcher] = Watcher,
+    ) -> None:
+        self.services = services
+        self.folders: list[Path] = []
+        for folder in folders:
+            folder = _resolve(folder)
+            if folder not in self.folders:
+                self.folders.append(folder)
+        self.listener = listener
+        self.supervise_s = supervise_s
+        self.refresh_s = refresh_s
+        self.watcher_factory = watcher_factory
+        opts = services.settings.watch
+        self.reconcile_s = opts.reconcile_minutes * 60
+        self._queue = ChangeQueue(
+            opts.debounce_ms / 1000, opts.max_wait_ms / 1000, opts.max_pending
+        )
+        self._cond = threading.Condition()
+        self._commands: deque[_Command] = deque()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self._indexer: Indexer | None = None
+        self._watcher: Watcher | None = None
+        self._dirty = False
+        self._failures = 0
+        self.writer_pid: int | None = None
+
+    # ---- the API -----------------------------------------------------------
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._run, name="tuirag-indexer", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    @property
+    def pending(self) -> int:
+        with self._cond:
+            return len(self._queue)
+
+    def add_folder(self, path: Path) -> None:
+        self._command(_Command("add", _resolve(path)))
+
+    def remove_folder(self, path: Path, forget: bool = False) -> None:
+        self._command(_Command("remove", _resolve(path), forget))
+
+    def reindex(self, folder: Path | None = None) -> None:
+        self._command(_Command("reindex", _resolve(folder) if folder else None))
+
+    def enqueue(self, path: str, kind: Kind = "file") -> None:
+        """A change hint (the watcher's handlers call this from their threads)."""
+        with self._cond:
+            self._queue.add(path, kind)
+            self._cond.notify_all()
+
+    # ---- the indexing thread -----------------------------------------------
+
+    def _command(self, command: _Command) -> None:
+        with self._cond:
+            self._commands.append(command)
+            self._cond.notify_all()
+
+    def _publish(self, event: IndexEvent) -> None:
+        if self.listener is None:
+            return
+        try:
+            self.listener(event)
+        except Exception:
+            log.exception("index event listener failed on %r", event)
+
+    def _run(self) -> None:
+        lock: WriterLock | None = None
+        writing = False
+        try:
+            lock = WriterLock(self.services.store.folder)
+            self._become_writer(lock)
+            writing = True
+            self._indexer = self._new_indexer()
+            self._watcher = self.watcher_factory(
+                self.services.rules(self.folders),
+                self.enqueue,
+                lambda msg, level: self._publish(Notice(msg, level)),
+                [Path(p) for p in self.services.settings.watch.poll_folders],
+                self.services.settings.watch.poll_interval_s,
+            )
+            for folder in self.folders:
+                self._watcher.watch(folder)
+            self._save_modes()
+            self._full_sync("startup")
+            self._loop()
+        except _Stopped:
+            pass
+        except Exception as exc:  # the UI must hear about it; a traceback goes to the log
+            log.exception("background indexing stopped")
+            self._publish(Notice(f"background indexing stopped: {exc}", "error"))
+        finally:
+            if self._watcher is not None:
+                self._watcher.stop()
+            if lock is not None and writing:
+                watchstate.clear(lock.path.parent)
+                lock.release()
+
+    def _become_writer(self, lock: WriterLock) -> None:
+        """Take the writer lock; while another process has it, refresh as a reader."""
+        store = self.services.store
+        chunks = -1
+        while True:
+            try:
+                lock.acquire()
+            except IndexBusy:
+                holder = _holder(lock)
+                if holder != self.writer_pid:
+                    self.writer_pid = holder
+                    self._publish(Notice(f"indexing is done by pid {holder}; showing its updates"))
+                store.refresh()
+                if (count := store.count()) != chunks:
+                    chunks = count
+                    self._publish(Idle(store.files.count_rows(), chunks))
+                self._wait(self.refresh_s)
+                continue
+            if self.writer_pid is not None:
+                self._publish(Notice("the other indexer stopped; indexing here now"))
+                store.refresh()
+                self.writer_pid = None
+            return
+
+    def _wait(self, seconds: float) -> None:
+        with self._cond:
+            self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, seconds))
+            if self._stopping:
+                raise _Stopped
+
+    def _new_indexer(self) -> Indexer:
+        return self.services.indexer(extra_roots=self.folders)
+
+    def _loop(self) -> None:
+        now = time.monotonic()
+        next_reconcile = now + self.reconcile_s if self.reconcile_s > 0 else float("inf")
+        next_supervise = now + self.supervise_s
+        optimize_after = now
+        while True:
+            with self._cond:
+                while True:
+                    if self._stopping:
+                        raise _Stopped
+                    now = time.monotonic()
+                    timers = [next_reconcile, next_supervise]
+                    if self._dirty and not len(self._queue):
+                        timers.append(optimize_after)
+                    due_in = self._queue.next_due_in(now)
+                    if due_in is not None:
+                        timers.append(now + due_in)
+                    wake = min(timers)
+                    if self._commands or self._queue.has_news or wake <= now:
+                        break
+                    self._cond.wait(wake - now)
+                fresh = self._queue.take_fresh()
+                commands = list(self._commands)
+                self._commands.clear()
+                overflow = self._queue.take_overflow()
+                due = self._queue.pop_due(now, BATCH_PATHS)
+                waiting = len(self._queue)
+            for i, path in enumerate(fresh):
+                self._publish(Queued(path, waiting - len(fresh) + i + 1))
+            for command in commands:
+                self._guarded(partial(self._run_command, command), [])
+            if overflow:
+                self._publish(Notice("too many changes at once; rescanning everything", "warning"))
+                self._guarded(partial(self._full_sync, "overflow"), [])
+            if due:
+                self._guarded(partial(self._index, due), due)
+                if not self.pending:
+                    self._publish_idle()
+            now = time.monotonic()
+            if now >= next_supervise:
+                next_supervise = now + self.supervise_s
+                assert self._watcher is not None
+                rescan = self._watcher.check(now)
+                self._save_modes()
+                for root in rescan:
+                    self.enqueue(str(root), "tree")
+            if now >= next_reconcile:
+                next_reconcile = now + self.reconcile_s
+                self._guarded(partial(self._full_sync, "periodic"), [])
+            if self._dirty and not self.pending and now >= optimize_after:
+                optimize_after = now + OPTIMIZE_EVERY_S
+                self._dirty = False
+                self._guarded(self._indexer_or_new().store.optimize, [])
+
+    def _guarded(self, work: Callable[[], object], retry: list[tuple[str, Kind]]) -> None:
+        """Run one step; on failure report it, back off, and queue its paths again."""
+        try:
+            work()
+            self._failures = 0
+        except _Stopped:
+            raise
+        except Exception as exc:
+            self._failures += 1
+            delay = min(MAX_BACKOFF_S, 2.0**self._failures)
+            log.exception("indexing step failed")
+            self._publish(Notice(f"indexing failed ({exc}); retrying in {delay:.0f} s", "error"))
+            self._indexer = None  # drop any half-built batch
+            self._wait(delay)
+            for path, kind in retry:
+                self.enqueue(path, kind)
+
+    def _indexer_or_new(self) -> Indexer:
+        if self._indexer is None:
+            self._indexer = self._new_indexer()
+        return self._indexer
+
+    def _index(self, due: list[tuple[str, Kind]]) -> None:
+        """Index a batch of due paths: single files, then folders to rescan."""
+        indexer = self._indexer_or_new()
+        trees = [Path(p) for p, kind in due if kind == "tree"]
+        files = [Path(p) for p, kind in due if kind == "file" and not _in_any(Path(p), trees)]
+        total = len(files) + len(trees)
+        for n, path in enumerate(files):
+            self._publish(Indexing(str(path), n, total))
+        self._done(indexer.index_paths(files))
+        for n, tree in enumerate(trees, start=len(files)):
+            self._publish(Indexing(str(tree), n, total))
+        if trees:
+            indexer.resync(trees, progress=self._done_one)
+
+    def _done(self, outcomes: list[FileOutcome]) -> None:
+        for outcome in outcomes:
+            self._done_one(outcome)
+
+    def _done_one(self, outcome: FileOutcome) -> None:
+        if outcome.status in ("indexed", "removed", "failed", "skipped"):
+            self._dirty = True
+        self._publish(Done(outcome))
+        if self._stopping:
+            raise _Stopped  # the index stays consistent: see Indexer._flush
+
+    def _full_sync(self, why: str) -> None:
+        indexer = self._indexer_or_new()
+        total = 0
+        count = 0
+
+        def planned(n: int) -> None:
+            nonlocal total
+            total = n
+
+        def step(outcome: FileOutcome) -> None:
+            nonlocal count
+            count += 1
+            self._publish(Indexing(outcome.path, count, total))
+            self._done_one(outcome)
+
+        live = [f for f in self.folders if f.is_dir()]
+        for folder in set(self.folders) - set(live):
+            self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
+        indexer.sync(self.folders, progress=step, on_plan=planned)
+        self._dirty = False  # sync optimized
+        self._publish_idle()
+        log.debug("%s reconcile done: %d files considered", why, count)
+
+    def _publish_idle(self) -> None:
+        store = self._indexer_or_new().store
+        self._publish(Idle(store.files.count_rows(), store.count()))
+
+    def _run_command(self, command: _Command) -> None:
+        assert self._watcher is not None
+        if command.name == "reindex":
+            if command.path is None:
+                self._full_sync("requested")
+            else:
+                self.enqueue(str(command.path), "tree")
+            return
+        path = command.path
+        assert path is not None
+        if command.name == "add" and path not in self.folders:
+            self.folders.append(path)
+            self._rules_changed()
+            self._watcher.watch(path)
+            self.enqueue(str(path), "tree")
+        elif command.name == "remove" and path in self.folders:
+            self.folders.remove(path)
+            self._watcher.unwatch(path)
+            self._rules_changed()
+            if command.forget:
+                self._done(self._indexer_or_new().forget(path))
+        self._save_modes()
+
+    def _rules_changed(self) -> None:
+        self._indexer = self._new_indexer()
+        assert self._watcher is not None
+        self._watcher.rules = self.services.rules(self.folders)
+
+    def _save_modes(self) -> None:
+        if self._watcher is not None:
+            try:
+                watchstate.write(self.services.store.folder, self._watcher.modes())
+            except OSError:
+                log.debug("cannot write watch state", exc_info=True)
+
+
+def _resolve(path: Path) -> Path:
+    """Resolve once (macOS /var is /private/var): events, walks and records then agree."""
+    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+
+
+def _in_any(path: Path, roots: list[Path]) -> bool:
+    return any(_under(path, r) for r in roots)
+
+
+def _holder(lock: WriterLock) -> int | None:
+    try:
+        return int(lock.path.read_text().strip())
+    except (OSError, ValueError):
+        return None
