@@ -73,9 +73,10 @@ class Session:
     title: str = ""
     turns: list[Turn] = field(default_factory=list)
 
-    def history(self) -> list[tuple[str, str]]:
-        """Finished question/answer pairs, oldest first, for follow-up questions."""
-        return [(t.question, t.answer) for t in self.turns if t.answer and not t.error]
+    def history(self, before: Turn | None = None) -> list[tuple[str, str]]:
+        """Finished question/answer pairs, oldest first, that came before `before`."""
+        turns = self.turns[: self.turns.index(before)] if before in self.turns else self.turns
+        return [(t.question, t.answer) for t in turns if t.answer and not t.error]
 
     def to_json(self) -> dict[str, Any]:
         return {

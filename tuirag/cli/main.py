@@ -10,13 +10,17 @@ from tuirag import __version__
 
 # subcommand name -> module in tuirag.cli that defines add_arguments(parser) and run(args)
 COMMANDS = {
+    "app": "app_cmd",
     "ingest": "ingest",
     "search": "search",
     "status": "status",
     "doctor": "doctor",
     "forget": "forget",
     "config": "config_cmd",
+    "watch": "watch",
     "eval": "eval_cmd",
+    "ask": "ask",
+    "models": "models",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -42,9 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def default_to_app(argv: list[str]) -> list[str]:
+    """`tuirag` and `tuirag FOLDER...` open the app: put `app` before the first non-command.
+
+    Options before it (`--config FILE`) stay in front; `--help`/`--version` are left alone.
+    """
+    i = 0
+    while i < len(argv) and argv[i].startswith("-"):
+        if argv[i] == "--config":
+            i += 2
+        elif argv[i].startswith("--config="):
+            i += 1
+        else:
+            return argv  # --help, --version, or a typo: argparse answers
+    if i < len(argv) and argv[i] in COMMANDS:
+        return argv
+    return [*argv[:i], "app", *argv[i:]]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(default_to_app(sys.argv[1:] if argv is None else argv))
     handler = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

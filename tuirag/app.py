@@ -1,0 +1,343 @@
+"""The terminal app: the composition root that wires services to screens.
+
+Nothing heavy is imported here or by the screens and widgets: LanceDB, the
+embedding model and the Ollama client are loaded in thread workers after the
+first frame, so the app is interactive at once. Background work reports back
+through `call_from_thread` and the `status` reactive; the event loop never waits
+on disk, model or network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.signal import Signal
+
+from tuirag.config import Settings
+from tuirag.screens.chat import ChatScreen
+from tuirag.screens.help import HelpScreen
+from tuirag.screens.index import IndexScreen
+from tuirag.screens.models import ModelsScreen
+from tuirag.screens.sessions import SessionsScreen
+from tuirag.services import Services
+from tuirag.sessions import SessionStore
+from tuirag.widgets.status import Status
+
+if TYPE_CHECKING:
+    from tuirag.answer.service import Answerer
+    from tuirag.backends.ollama_llm import OllamaLLM
+    from tuirag.ingest.events import IndexEvent
+    from tuirag.sessions import Session
+    from tuirag.types import FileOutcome
+
+DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class TuiragApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tuirag"
+    MODES: ClassVar[dict[str, Any]] = {
+        "chat": ChatScreen,
+        "index": IndexScreen,
+        "models": ModelsScreen,
+        "sessions": SessionsScreen,
+    }
+    DEFAULT_MODE = "chat"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("f1", "help", "Help"),
+        Binding("question_mark", "help", "Help", show=False),
+        Binding("f2", "switch_mode('chat')", "Chat"),
+        Binding("f3", "switch_mode('index')", "Index"),
+        Binding("f4", "switch_mode('models')", "Models"),
+        Binding("f5", "switch_mode('sessions')", "Sessions"),
+        Binding("f6", "toggle_theme", "Theme", show=False),
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+    ]
+
+    status: reactive[Status] = reactive(Status, always_update=True)
+
+    def __init__(
+        self,
+        settings: Settings,
+        services: Services,
+        sessions: SessionStore,
+        extra_folders: Iterable[Path] = (),
+        llm: OllamaLLM | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__()
+        self.settings = settings
+        self.services = services
+        self.sessions = sessions
+        self.extra_folders = [Path(os.path.abspath(p)) for p in extra_folders]
+        self.clock = clock
+        self._llm = llm
+        self._answerer: Answerer | None = None
+        self.index_ready = asyncio.Event()
+        self.index_error = ""  # why the index could not be opened, if it could not
+        self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
+        self.theme = settings.ui.theme or DARK
+        self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
+
+    # ---- composition ------------------------------------------------------
+
+    def roots(self) -> list[Path]:
+        """Folders the app keeps indexed: configured ones, then those named on the command line."""
+        roots = [Path(os.path.abspath(p)) for p in self.services.roots()]
+        return roots + [p for p in self.extra_folders if p not in roots]
+
+    @property
+    def llm(self) -> OllamaLLM:
+        if self._llm is None:
+            from tuirag.backends.ollama_llm import OllamaLLM
+
+            self._llm = OllamaLLM(self.settings.ollama)
+        return self._llm
+
+    def config_path(self) -> Path:
+        from tuirag import paths
+
+        return self.settings.source or paths.config_file()
+
+    def save_settings(self) -> None:
+        """Write settings changed in the app back to the config file (atomically)."""
+        from tuirag import config_file
+
+        path = self.config_path()
+        config_file.write(path, self.settings)
+        self.settings.source = path
+
+    def set_status(self, **changes: Any) -> None:
+        self.status = replace(self.status, **changes)
+
+    # ---- start-up ----------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.open_index()
+        self.check_ollama()
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="open-index")
+    def open_index(self) -> None:
+        """Load the embedder and open the store off the event loop (both take seconds)."""
+        from tuirag.errors import user_error
+
+        try:
+            store = self.services.store
+            files, chunks = len(store.file_records()), store.count()
+        except Exception as exc:
+            known = user_error(exc)
+            if known is None:
+                raise
+            self.call_from_thread(self._index_failed, str(known))
+            return
+        self.call_from_thread(self._index_opened, files, chunks)
+
+    def _index_opened(self, files: int, chunks: int) -> None:
+        self.index_ready.set()
+        self.set_status(index=f"{files} files · {chunks} chunks")
+        if self.roots():
+            self.reindex()
+
+    def _index_failed(self, message: str) -> None:
+        self.index_error = message
+        self.index_ready.set()
+        self.set_status(index="index unavailable")
+        self.notify(message, severity="error", markup=False, timeout=15)
+
+    @work(exclusive=True, exit_on_error=False, group="ollama")
+    async def check_ollama(self) -> None:
+        """Is Ollama up and the model pulled? Then load it so the first answer is quick."""
+        await asyncio.to_thread(importlib.import_module, "tuirag.backends.ollama_llm")
+        from tuirag.backends.ollama_llm import LlmError
+
+        llm = self.llm
+        try:
+            names = {m.name for m in await llm.list_models()}
+        except LlmError:
+            self.set_status(ollama="down")
+            return
+        self.set_status(ollama="up")
+        model = llm.model
+        if model not in names and f"{model}:latest" not in names:
+            self.notify(f"Model {model} is not pulled: press F4 then p, or run "
+                        f"`ollama pull {model}`", severity="warning", markup=False, timeout=10)
+            return
+        try:
+            await llm.warm_up()
+        except LlmError as exc:
+            self.notify(exc.message, severity="warning", markup=False, timeout=10)
+
+    def index_event(self, event: IndexEvent) -> None:
+        """Called on the event loop for each background-indexing event."""
+        from tuirag.ingest.events import Idle, Indexing, Notice
+
+        if isinstance(event, Indexing):
+            self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
+        elif isinstance(event, Idle):
+            self.set_status(index=f"{event.files} files · {event.chunks} chunks", busy=False)
+        elif isinstance(event, Notice):
+            severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
+            self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
+        self.index_events.publish(event)
+
+    # ---- indexing ------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="indexing")
+    def reindex(self, folders: list[Path] | None = None, force: bool = False) -> None:
+        """Bring the index up to date with the folders; the one writer, or a reader if busy."""
+        from tuirag.backends.lock import IndexBusy, WriterLock
+        from tuirag.ingest.events import Done, Idle, Indexing
+
+        emit = self._emitter()
+        roots = folders or self.roots()
+        store = self.services.store
+        try:
+            lock = WriterLock(store.folder)
+            lock.acquire()
+        except IndexBusy as exc:
+            self.call_from_thread(self.set_status, index="indexed by another tuirag process")
+            self.call_from_thread(self.notify, str(exc), markup=False)
+            return
+        try:
+            indexer = self.services.indexer(extra_roots=self.extra_folders)
+            done, total = 0, 0
+
+            def planned(n: int) -> None:
+                nonlocal total
+                total = n
+
+            def step(outcome: FileOutcome) -> None:
+                nonlocal done
+                done += 1
+                emit(Indexing(outcome.path, done, max(total, done)))
+                emit(Done(outcome))
+
+            indexer.sync(roots, progress=step, force=force, on_plan=planned)
+            records = store.file_records()
+            emit(Idle(sum(r.status == "ok" for r in records.values()), store.count()))
+        finally:
+            lock.release()
+
+    def _emitter(self) -> Callable[[IndexEvent], None]:
+        def emit(event: IndexEvent) -> None:
+            self.call_from_thread(self.index_event, event)
+
+        return emit
+
+    def add_folder(self, folder: Path) -> None:
+        folder = Path(os.path.abspath(folder))
+        if str(folder) not in self.settings.index.folders:
+            self.settings.index.folders.append(str(folder))
+            self.save_settings()
+            self.notify(f"Watching {folder} (saved in {self.config_path()})", markup=False)
+        self.reindex([folder])
+
+    def remove_folder(self, folder: Path) -> None:
+        self.settings.index.folders = [
+            f for f in self.settings.index.folders if Path(os.path.abspath(f)) != folder
+        ]
+        self.extra_folders = [p for p in self.extra_folders if p != folder]
+        self.save_settings()
+        self.notify(f"No longer watching {folder}; its files stay searchable until "
+                    "`tuirag forget` removes them", markup=False)
+
+    # ---- answering and sessions ----------------------------------------------
+
+    async def answerer(self) -> Answerer | None:
+        """The answering service, built on first use once the index is open."""
+        await self.index_ready.wait()
+        if self.index_error:
+            return None
+        if self._answerer is None:
+            module = await asyncio.to_thread(importlib.import_module, "tuirag.answer.service")
+            self._answerer = module.Answerer(self.services, self.llm)
+        return self._answerer
+
+    def use_model(self, name: str) -> None:
+        self.settings.ollama.model = name
+        self.llm.model = name
+        self.save_settings()
+        self.set_status(model=name)
+        self.notify(f"Answering with {name}", markup=False)
+        self.check_ollama()
+
+    def resume_session(self, session_id: str) -> None:
+        from tuirag.sessions import SessionError
+
+        try:
+            session = self.sessions.load(session_id)
+        except SessionError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.switch_mode("chat")
+        chat = self.screen
+        if isinstance(chat, ChatScreen):
+            self.call_later(chat.resume, session)
+
+    def export_session(self, session: Session) -> None:
+        """Write the session as Markdown into the current folder."""
+        from tuirag.sessions import export_markdown
+
+        name = re.sub(r"[^\w-]+", "-", session.title.lower()).strip("-")[:40] or "session"
+        target = Path.cwd() / f"tuirag-{name}.md"
+        try:
+            target.write_text(export_markdown(session), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {target}: {exc.strerror}", severity="error", markup=False)
+            return
+        self.notify(f"Exported to {target}", markup=False)
+
+    # ---- actions -------------------------------------------------------------
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(list(self.commands(self.screen))))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = LIGHT if self.current_theme.dark else DARK
+
+    def commands(self, screen: Screen[Any]) -> Iterable[tuple[str, str, str]]:
+        """(key, description, action) for every binding active on `screen`: help and palette."""
+        seen = set()
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if binding.system or not binding.description or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            keys = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
+                    if a.binding.action == binding.action]
+            yield ", ".join(dict.fromkeys(keys)) or key, binding.description, binding.action
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        for key, description, action in self.commands(screen):
+            yield SystemCommand(
+                description, f"key: {key}", lambda action=action: self.run_action(action, screen)
+            )
+        yield from super().get_system_commands(screen)
+
+
+def make_app(
+    settings: Settings,
+    services: Services | None = None,
+    *,
+    folders: Iterable[Path] = (),
+    llm: OllamaLLM | None = None,
+    clock: Callable[[], float] = time.time,
+) -> TuiragApp:
+    """Build the app; the CLI and the tests both come through here."""
+    services = services or Services(settings)
+    sessions = SessionStore(services.data_dir / "sessions", now=clock)
+    return TuiragApp(settings, services, sessions, folders, llm, clock)

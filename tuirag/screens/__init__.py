@@ -1,0 +1,1 @@
+"""Screens of the terminal app: chat, index, models, sessions, help, preview."""

@@ -1,0 +1,259 @@
+"""The main screen: ask, watch the answer stream in, check its sources.
+
+The screen only shows what the Answerer reports (Retrieved, Token, Finished,
+Failed); retrieval and prompting live in the answering service. Answers run in
+an exclusive async worker, so Escape cancels it and the Answerer closes the
+request to Ollama.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, Input, Static
+
+from tuirag.screens.preview import PreviewScreen
+from tuirag.screens.prompt import PromptScreen
+from tuirag.sessions import Session, Turn
+from tuirag.widgets.safe import short_path
+from tuirag.widgets.sources import SourcesList
+from tuirag.widgets.status import StatusLine
+from tuirag.widgets.turn import TurnView
+
+if TYPE_CHECKING:
+    from tuirag.app import TuiragApp
+
+
+class Welcome(Vertical):
+    """First run: nothing indexed yet. Offer the current folder or another one."""
+
+    def compose(self) -> ComposeResult:
+        cwd = Path.cwd()
+        yield Static(Text("Nothing is indexed yet.", style="bold"))
+        yield Static(
+            "tuirag answers from folders you choose. Everything stays on this machine.",
+            markup=False,
+        )
+        with Horizontal(classes="buttons"):
+            yield Button(f"Index {short_path(str(cwd))}", id="index-cwd", variant="primary")
+            yield Button("Choose a folder…", id="index-other")
+
+
+class ChatScreen(Screen[None]):
+    app: TuiragApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "stop", "Stop"),
+        Binding("ctrl+r", "regenerate", "Regenerate"),
+        Binding("ctrl+y", "copy_answer", "Copy answer"),
+        Binding("ctrl+n", "new_chat", "New chat"),
+        Binding("ctrl+s", "export", "Export", show=False),
+        Binding("ctrl+b", "toggle_sources", "Sources", show=False),
+        Binding("ctrl+l", "focus_question", "Ask", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.session: Session | None = None
+        self.selected: TurnView | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="chat-body"):
+            yield VerticalScroll(id="conversation")
+            yield SourcesList(id="sources")
+        yield Input(
+            placeholder="Ask about your files…  (Enter asks · Esc stops · F1 help)",
+            id="question",
+        )
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.session = self.app.sessions.new()
+        self.query_one("#sources", SourcesList).show([])
+        self.query_one("#question", Input).focus()
+        self.show_empty_state()
+
+    @work(exclusive=True, exit_on_error=False, group="empty-state")
+    async def show_empty_state(self) -> None:
+        """Offer to index something when there is neither a folder nor an index."""
+        app = self.app
+        if app.roots():
+            return
+        await app.index_ready.wait()
+        if app.index_error or app.roots() or app.services.store.count():
+            return
+        conversation = self.query_one("#conversation")
+        if not conversation.query(TurnView):
+            await conversation.mount(Welcome(id="welcome"))
+
+    @on(Button.Pressed, "#index-cwd")
+    def _index_cwd(self) -> None:
+        self.app.add_folder(Path.cwd())
+        self.query("#welcome").remove()
+
+    @on(Button.Pressed, "#index-other")
+    def _index_other(self) -> None:
+        def chosen(folder: str | None) -> None:
+            if folder:
+                self.app.add_folder(Path(folder).expanduser())
+                self.query("#welcome").remove()
+
+        self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)
+
+    # ---- asking ------------------------------------------------------------
+
+    @property
+    def generating(self) -> bool:
+        return any(w.is_running for w in self.workers if w.group == "answer")
+
+    async def on_input_submitted(self, event: Input.Submitted) -> None:
+        question = event.value.strip()
+        if not question:
+            return
+        if self.generating:
+            self.notify("Still answering: Esc stops it first.", severity="warning")
+            return
+        event.input.value = ""
+        assert self.session is not None
+        turn = Turn(question, asked_at=self.app.clock())
+        self.session.turns.append(turn)
+        view = await self._mount_turn(turn)
+        view.show_meta("searching…")
+        self.answer(view)
+
+    async def _mount_turn(self, turn: Turn) -> TurnView:
+        conversation = self.query_one("#conversation", VerticalScroll)
+        await conversation.query("#welcome").remove()
+        view = TurnView(turn)
+        await conversation.mount(view)
+        conversation.anchor()
+        self._select(view)
+        return view
+
+    @work(exclusive=True, exit_on_error=False, group="answer")
+    async def answer(self, view: TurnView) -> None:
+        from tuirag.answer.events import Failed, Finished, Retrieved, Token
+        from tuirag.answer.events import Turn as Exchange
+
+        app, turn = self.app, view.turn
+        session = self.session
+        assert session is not None
+        history = [Exchange(q, a) for q, a in session.history(before=turn)]
+        try:
+            answerer = await app.answerer()
+            if answerer is None:
+                turn.error = app.index_error or "the index is not available"
+                return
+            async with contextlib.aclosing(answerer.ask(turn.question, history)) as events:
+                async for event in events:
+                    if isinstance(event, Retrieved):
+                        turn.sources = list(event.sources)
+                        self._show_sources(view, "" if event.relevant else
+                                           "Nothing in your files scored as relevant.")
+                        view.show_meta(f"{len(turn.sources)} sources · answering…")
+                    elif isinstance(event, Token):
+                        await view.write(event.text)
+                    elif isinstance(event, Finished):
+                        if event.answer and not turn.answer:  # a cached answer comes whole
+                            await view.write(event.answer)
+                        turn.timings = {**event.timings.to_json(), "cached": event.cached}
+                        app.set_status(first_token_ms=event.timings.first_token_ms,
+                                       tokens_per_s=event.timings.tokens_per_s)
+                        for warning in event.warnings:
+                            self.notify(warning, severity="warning", markup=False)
+                    elif isinstance(event, Failed):
+                        turn.error = event.message
+        except asyncio.CancelledError:
+            turn.error = "stopped" + (" (partial answer)" if turn.answer else "")
+            raise
+        finally:
+            await view.finish()
+            view.show_meta()
+            await asyncio.to_thread(app.sessions.save, session)
+
+    def action_stop(self) -> None:
+        if self.generating:
+            self.workers.cancel_group(self, "answer")
+        elif self.focused is not self.query_one("#question"):
+            self.action_focus_question()
+
+    async def action_regenerate(self) -> None:
+        views = list(self.query(TurnView))
+        if not views or self.generating:
+            return
+        view = views[-1]
+        await view.reset()
+        self._show_sources(view)
+        self.answer(view)
+
+    def action_copy_answer(self) -> None:
+        view = self.selected
+        if view is None or not view.turn.answer:
+            self.notify("No answer to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(view.turn.answer)
+        self.notify("Answer copied to the clipboard (OSC 52).")
+
+    async def action_new_chat(self) -> None:
+        self.workers.cancel_group(self, "answer")
+        await self.query_one("#conversation").remove_children()
+        self.session = self.app.sessions.new()
+        self.selected = None
+        self.query_one("#sources", SourcesList).show([])
+        self.action_focus_question()
+
+    def action_export(self) -> None:
+        if self.session is None or not self.session.turns:
+            self.notify("Nothing to export yet.", severity="warning")
+            return
+        self.app.export_session(self.session)
+
+    def action_toggle_sources(self) -> None:
+        sources = self.query_one("#sources")
+        sources.display = not sources.display
+
+    def action_focus_question(self) -> None:
+        self.query_one("#question", Input).focus()
+
+    async def resume(self, session: Session) -> None:
+        """Show a saved session; the next question continues it."""
+        self.workers.cancel_group(self, "answer")
+        conversation = self.query_one("#conversation", VerticalScroll)
+        await conversation.remove_children()
+        self.session = session
+        views = [TurnView(turn) for turn in session.turns]
+        await conversation.mount_all(views)
+        conversation.scroll_end(animate=False)
+        if views:
+            self._select(views[-1])
+
+    # ---- sources -------------------------------------------------------------
+
+    def _select(self, view: TurnView) -> None:
+        if self.selected is not None:
+            self.selected.remove_class("-selected")
+        self.selected = view
+        view.add_class("-selected")
+        self._show_sources(view)
+
+    def _show_sources(self, view: TurnView, note: str = "") -> None:
+        if view is self.selected:
+            self.query_one("#sources", SourcesList).show(view.turn.sources, self.app.roots(), note)
+
+    def on_turn_view_selected(self, message: TurnView.Selected) -> None:
+        self._select(message.view)
+
+    def on_sources_list_open(self, message: SourcesList.Open) -> None:
+        hit = message.hit
+        title = short_path(hit.path, self.app.roots()) + (f"  {hit.locator}" if hit.locator else "")
+        self.app.push_screen(PreviewScreen(hit, title))

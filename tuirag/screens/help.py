@@ -1,0 +1,40 @@
+"""Help (F1 or ?): every key of the screen it was opened from, and where to go next."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+ABOUT = (
+    "Ctrl+P opens the command palette: every action below, searchable.\n"
+    "Tab moves between the question, the conversation and the sources.\n"
+    "Nothing you index leaves this machine; only the Ollama host sees passages."
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,f1,question_mark", "dismiss", "Close"),
+    ]
+
+    def __init__(self, commands: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.commands = commands
+
+    def compose(self) -> ComposeResult:
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold", no_wrap=True)
+        table.add_column()
+        for key, description, _action in self.commands:
+            table.add_row(key, description)
+        with VerticalScroll(id="help") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "Esc closes"
+            yield Static(table)
+            yield Static(ABOUT, classes="hint", markup=False)

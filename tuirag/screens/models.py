@@ -1,0 +1,144 @@
+"""Local Ollama models: which are pulled, which is loaded (and its VRAM), pull, choose."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
+
+from tuirag.screens.prompt import PromptScreen
+from tuirag.widgets.safe import untrusted
+from tuirag.widgets.status import StatusLine
+
+if TYPE_CHECKING:
+    from tuirag.app import TuiragApp
+    from tuirag.backends.ollama_llm import LoadedModel, ModelInfo
+
+
+def gigabytes(n: int) -> str:
+    return f"{n / 1e9:.1f} GB"
+
+
+class ModelsScreen(Screen[None]):
+    app: TuiragApp  # type: ignore[assignment]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "use_model", "Use model", show=False),
+        Binding("p", "pull", "Pull a model"),
+        Binding("u", "refresh_models", "Refresh"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="ollama-info")
+        yield Label("Local models (Enter makes one the answering model)", classes="section")
+        table: DataTable[object] = DataTable(id="model-table", cursor_type="row")
+        table.add_columns(" ", "Model", "Size", "Quant", "Params", "Context")
+        yield table
+        yield Static("", id="pull-state", classes="hint")
+        yield ProgressBar(id="pull-progress", show_eta=False)
+        yield StatusLine(id="status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#pull-progress").display = False
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh_models()
+        self.query_one("#model-table").focus()
+
+    @work(exclusive=True, exit_on_error=False, group="models")
+    async def action_refresh_models(self) -> None:
+        from tuirag.backends.ollama_llm import LlmError
+
+        llm = self.app.llm
+        try:
+            version = await llm.version()
+            models = await llm.list_models()
+            loaded = await llm.running()
+            contexts = {m.name: await llm.context_length(m.name) for m in models}
+        except LlmError as exc:
+            self.app.set_status(ollama="down")
+            self._show_down(exc.message)
+            return
+        self.app.set_status(ollama="up")
+        self._show(version, models, loaded, contexts)
+
+    def _show_down(self, message: str) -> None:
+        info = Text("Ollama: ", style="bold") + untrusted(message)
+        info.append("\nSearch still works: questions show the matching passages.", style="dim")
+        self.query_one("#ollama-info", Static).update(info)
+        self.query_one("#model-table", DataTable).clear()
+
+    def _show(self, version: str, models: list[ModelInfo], loaded: list[LoadedModel],
+              contexts: dict[str, int]) -> None:
+        llm = self.app.llm
+        info = Text(f"Ollama {version} at ", style="bold") + untrusted(llm.host)
+        if loaded:
+            for m in loaded:
+                on_gpu = f"{gigabytes(m.size_vram)} of {gigabytes(m.size)} in VRAM"
+                info.append("\nloaded: ")
+                info.append_text(untrusted(f"{m.name} · {on_gpu}"))
+                if m.context_length:
+                    info.append(f" · context {m.context_length}")
+        else:
+            info.append("\nno model loaded right now", style="dim")
+        self.query_one("#ollama-info", Static).update(info)
+        table = self.query_one("#model-table", DataTable)
+        table.clear()
+        for m in sorted(models, key=lambda m: m.name):
+            active = "●" if m.name == self.app.settings.ollama.model else ""
+            table.add_row(active, untrusted(m.name), gigabytes(m.size), untrusted(m.quantization),
+                          untrusted(m.parameter_size), str(contexts.get(m.name, "?")), key=m.name)
+        if not models:
+            self.query_one("#pull-state", Static).update(untrusted(
+                f"No models pulled yet: press p and pull {self.app.settings.ollama.model}"
+            ))
+
+    def action_use_model(self) -> None:
+        table = self.query_one("#model-table", DataTable)
+        if not table.row_count:
+            return
+        name = str(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        self.app.use_model(name)
+        self.action_refresh_models()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_use_model()
+
+    def action_pull(self) -> None:
+        def chosen(name: str | None) -> None:
+            if name:
+                self.pull(name)
+
+        default = self.app.settings.ollama.model
+        self.app.push_screen(PromptScreen("Pull which model?", default), chosen)
+
+    @work(exclusive=True, exit_on_error=False, group="pull")
+    async def pull(self, name: str) -> None:
+        import contextlib
+
+        from tuirag.backends.ollama_llm import LlmError
+
+        bar = self.query_one("#pull-progress", ProgressBar)
+        state = self.query_one("#pull-state", Static)
+        bar.display = True
+        bar.update(total=None, progress=0)
+        try:
+            async with contextlib.aclosing(self.app.llm.pull(name)) as progress:
+                async for step in progress:
+                    if step.total:
+                        bar.update(total=step.total, progress=step.completed or 0)
+                    state.update(untrusted(f"{name}: {step.status}"))
+        except LlmError as exc:
+            state.update(untrusted(f"{name}: {exc.message}", "red"))
+            return
+        finally:
+            bar.display = False
+        state.update(untrusted(f"{name}: pulled"))
+        self.action_refresh_models()
