@@ -21,6 +21,7 @@ COMMANDS = {
     "eval": "eval_cmd",
     "ask": "ask",
     "models": "models",
+    "plugins": "plugins_cmd",
 }
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
