@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ollama_fixtures import ollama_server, real_ollama_server  # noqa: F401 - loopback Ollama
 
 from tuirag.backends.embedder import make_embedder
 from tuirag.config import Settings

@@ -39,7 +39,9 @@ class Timings:
         return {
             "retrieval_ms": round(self.retrieval_ms, 2),
             "prompt_ms": round(self.prompt_ms, 2),
-            "first_token_ms": None if self.first_token_ms is None else round(self.first_token_ms, 2),
+            "first_token_ms": (
+                None if self.first_token_ms is None else round(self.first_token_ms, 2)
+            ),
             "tokens_per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 2),
             "prompt_tokens": self.prompt_tokens,
             "answer_tokens": self.answer_tokens,
@@ -62,3 +64,11 @@ class Failed:
 
 
 AnswerEvent = Retrieved | Token | Finished | Failed
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One earlier exchange of a conversation, passed back in as history."""
+
+    question: str
+    answer: str

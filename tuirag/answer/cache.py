@@ -1,0 +1,145 @@
+"""A semantic answer cache that invalidates itself when the cited files change.
+
+An entry is found by the cosine similarity of the stand-alone query's embedding
+(≥ answer.cache_similarity), for the same embedder, chat model and prompt
+templates. It remembers the file_hash of every file among its sources; when any
+of them has been re-indexed with other content, or removed, the entry is deleted
+instead of returned. Stored in SQLite in the data dir; a connection per call,
+because lookups run in worker threads.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from tuirag.backends.store import Store, path_key
+from tuirag.types import Hit
+
+MAX_ENTRIES = 2000
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS answers (
+    id INTEGER PRIMARY KEY,
+    scope TEXT NOT NULL,      -- embedder key, model and prompt templates
+    query TEXT NOT NULL,
+    vector BLOB NOT NULL,     -- float32 embedding of the query
+    answer TEXT NOT NULL,
+    sources TEXT NOT NULL,    -- JSON list of Hit fields, in citation order
+    files TEXT NOT NULL,      -- JSON {path: file_hash} of the sources' files
+    created REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS answers_scope ON answers(scope);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CachedAnswer:
+    query: str
+    answer: str
+    sources: list[Hit]
+    similarity: float
+
+
+def cache_text(query: str) -> str:
+    """What gets embedded for the cache: case, spacing and end punctuation do not matter."""
+    return " ".join(query.lower().split()).rstrip("?!. ")
+
+
+def scope_key(embedder_key: str, model: str, system_prompt: str, user_template: str) -> str:
+    raw = "\x00".join((embedder_key, model, system_prompt, user_template))
+    return hashlib.sha1(raw.encode()).hexdigest()
+
+
+def current_hashes(store: Store, paths: Sequence[str]) -> dict[str, str]:
+    """file_hash of each path that is indexed now (missing paths are absent)."""
+    keys = sorted({path_key(p) for p in paths})
+    if not keys:
+        return {}
+    store.refresh()  # see writes made by `tuirag watch` in another process
+    quoted = ",".join(f"'{k}'" for k in keys)  # hex digests only: safe in a filter
+    rows = (
+        store.files.search()
+        .where(f"path_key IN ({quoted}) AND status = 'ok'")
+        .select(["path", "file_hash"])
+        .limit(len(keys) * 2)
+        .to_arrow()
+        .to_pylist()
+    )
+    return {row["path"]: row["file_hash"] for row in rows}
+
+
+class AnswerCache:
+    def __init__(self, file: Path, store: Store, scope: str, similarity: float) -> None:
+        self.file = file
+        self.store = store
+        self.scope = scope
+        self.similarity = similarity
+        file.parent.mkdir(parents=True, exist_ok=True)
+        with closing(self._connect()) as db, db:
+            db.executescript(_SCHEMA)
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.file, timeout=5)
+
+    def lookup(self, vector: np.ndarray) -> CachedAnswer | None:
+        """The most similar valid entry at or above the threshold; stale ones are deleted."""
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                "SELECT id, query, vector, answer, sources, files FROM answers WHERE scope = ?",
+                (self.scope,),
+            ).fetchall()
+        if not rows:
+            return None
+        matrix = np.stack([np.frombuffer(r[2], dtype=np.float32) for r in rows])
+        query = np.asarray(vector, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1) * (np.linalg.norm(query) or 1.0)
+        sims = matrix @ query / np.where(norms == 0, 1.0, norms)
+        stale = []
+        found = None
+        for i in np.argsort(-sims):
+            if sims[i] < self.similarity:
+                break
+            row_id, text, _, answer, sources, files = rows[i]
+            wanted: dict[str, str] = json.loads(files)
+            if current_hashes(self.store, list(wanted)) != wanted:
+                stale.append(row_id)
+                continue
+            hits = [Hit(**h) for h in json.loads(sources)]
+            found = CachedAnswer(text, answer, hits, float(sims[i]))
+            break
+        if stale:
+            with closing(self._connect()) as db, db:
+                db.executemany("DELETE FROM answers WHERE id = ?", [(i,) for i in stale])
+        return found
+
+    def put(self, query: str, vector: np.ndarray, answer: str, sources: Sequence[Hit]) -> None:
+        files = {h.path: h.file_hash for h in sources}
+        with closing(self._connect()) as db, db:
+            db.execute(
+                "INSERT INTO answers (scope, query, vector, answer, sources, files, created) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    self.scope,
+                    query,
+                    np.asarray(vector, dtype=np.float32).tobytes(),
+                    answer,
+                    json.dumps([dataclasses.asdict(h) for h in sources], ensure_ascii=False),
+                    json.dumps(files, ensure_ascii=False),
+                    time.time(),
+                ),
+            )
+            db.execute(
+                "DELETE FROM answers WHERE id NOT IN "
+                "(SELECT id FROM answers ORDER BY created DESC LIMIT ?)",
+                (MAX_ENTRIES,),
+            )

@@ -1,0 +1,191 @@
+"""Question in, AnswerEvents out: rewrite → cache → retrieve → budget → stream.
+
+    answerer = Answerer(services)
+    async with contextlib.aclosing(answerer.ask(question, history)) as events:
+        async for event in events: ...
+
+Closing the generator (or cancelling the task that iterates it) closes the HTTP
+response, so Ollama stops generating. Blocking work (embedding, LanceDB, SQLite)
+runs in threads, never on the event loop.
+
+When no passage reaches answer.min_score, the answer says the documents do not
+contain it and the model is not called at all: a model told "say you don't
+know" still invents now and then, and the closest passages are shown anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from tuirag.answer import budget, prompt, rewrite
+from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token, Turn
+from tuirag.backends.ollama_llm import ChatStats, LlmError, OllamaLLM
+from tuirag.config import ConfigError
+from tuirag.services import Services
+from tuirag.types import Hit
+
+
+@dataclass
+class _Found:
+    hits: list[Hit]
+    vector: np.ndarray | None  # the query's embedding for the cache (None: cache off)
+    cached: CachedAnswer | None
+    warning: str
+    millis: float
+
+
+def not_found_message(hits: Sequence[Hit], min_score: float) -> str:
+    best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
+    closest = f"the closest passage scores {best:.2f}" if best is not None else "nothing matched"
+    return (
+        "Your indexed documents do not seem to contain this: "
+        f"{closest}, below answer.min_score = {min_score:.2f}. "
+        "Try other words, check that the right folders are indexed, or lower answer.min_score."
+    )
+
+
+def _ms(since: float) -> float:
+    return (time.perf_counter() - since) * 1000
+
+
+class Answerer:
+    def __init__(self, services: Services, llm: OllamaLLM | None = None) -> None:
+        self.services = services
+        self.settings = services.settings.answer
+        problem = prompt.check_template(self.settings.user_template)
+        if problem:
+            raise ConfigError(problem)
+        self.llm = llm or OllamaLLM(services.settings.ollama)
+        self._counter: budget.TokenCounter | None = None
+        self._cache: AnswerCache | None = None
+
+    @property
+    def counter(self) -> budget.TokenCounter:
+        if self._counter is None:
+            self._counter = budget.TokenCounter()
+        return self._counter
+
+    def cache(self) -> AnswerCache | None:
+        """The answer cache, or None when answer.cache is off (built in a worker thread)."""
+        if not self.settings.cache:
+            return None
+        if self._cache is None:
+            svc = self.services
+            scope = scope_key(
+                svc.embedder.key,
+                self.llm.model,
+                self.settings.system_prompt,
+                self.settings.user_template,
+            )
+            self._cache = AnswerCache(
+                svc.data_dir / "answers.sqlite", svc.store, scope, self.settings.cache_similarity
+            )
+        return self._cache
+
+    def _retrieve(self, query: str) -> _Found:
+        started = time.perf_counter()
+        svc = self.services
+        cache = self.cache()
+        vector = svc.embedder.embed_query(cache_text(query)) if cache else None
+        cached = cache.lookup(vector) if cache and vector is not None else None
+        if cached:
+            return _Found(cached.sources, vector, cached, "", _ms(started))
+        svc.store.refresh()
+        result = svc.retriever.search(query, self.settings.top_k, svc.settings.search.mode)
+        return _Found(result.hits, vector, None, result.warning, _ms(started))
+
+    async def ask(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[AnswerEvent]:
+        s = self.settings
+        turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []
+        query, _ = await rewrite.standalone_query(question, turns, self.llm if s.rewrite else None)
+        found = await asyncio.to_thread(self._retrieve, query)
+
+        if found.cached is not None:
+            cached = found.cached
+            yield Retrieved(cached.sources, query=query, retrieval_ms=found.millis)
+            yield Token(cached.answer)
+            yield Finished(cached.answer, Timings(retrieval_ms=found.millis), cached=True)
+            return
+
+        relevant = [
+            h for h in found.hits if h.vector_score is None or h.vector_score >= s.min_score
+        ]
+        if not relevant:
+            yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
+            yield Finished(
+                not_found_message(found.hits, s.min_score),
+                Timings(retrieval_ms=found.millis),
+                warnings=[found.warning] if found.warning else [],
+            )
+            return
+
+        started = time.perf_counter()
+        try:
+            num_ctx = await self.llm.num_ctx()
+        except LlmError as exc:
+            yield Retrieved(relevant, query=query, retrieval_ms=found.millis)
+            yield Failed(exc.kind, exc.message)
+            return
+        fitted = budget.fit(
+            question,
+            relevant,
+            turns,
+            self.counter,
+            num_ctx,
+            s.max_answer_tokens,
+            s.system_prompt,
+            s.user_template,
+        )
+        prompt_ms = _ms(started)
+        yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
+
+        parts: list[str] = []
+        stats: ChatStats | None = None
+        first_token_ms: float | None = None
+        sent = time.perf_counter()
+        try:
+            stream = self.llm.chat_stream(fitted.messages, num_ctx, s.max_answer_tokens)
+            async with contextlib.aclosing(stream):
+                async for piece in stream:
+                    if isinstance(piece, ChatStats):
+                        stats = piece
+                        continue
+                    if first_token_ms is None:
+                        first_token_ms = _ms(sent)
+                    parts.append(piece)
+                    yield Token(piece)
+        except LlmError as exc:
+            yield Failed(exc.kind, exc.message, "".join(parts))
+            return
+        answer = "".join(parts)
+        if stats is None:  # the stream ended without Ollama's closing line
+            yield Failed("dropped", self.llm.dropped().message, answer)
+            return
+
+        warnings = [found.warning] if found.warning else []
+        warnings += budget.truncation_warnings(fitted, stats.prompt_eval_count)
+        warnings += [
+            f"source [{n}] ({hit.path}) reads like instructions to the model; "
+            "it was passed as data only"
+            for n, hit in enumerate(fitted.sources, 1)
+            if prompt.instruction_like(hit.text)
+        ]
+        timings = Timings(
+            retrieval_ms=found.millis,
+            prompt_ms=prompt_ms,
+            first_token_ms=first_token_ms,
+            tokens_per_s=stats.tokens_per_s,
+            prompt_tokens=stats.prompt_eval_count,
+            answer_tokens=stats.eval_count,
+        )
+        cache = self._cache if s.cache else None
+        if cache is not None and found.vector is not None and answer.strip():
+            await asyncio.to_thread(cache.put, query, found.vector, answer, fitted.sources)
+        yield Finished(answer, timings, warnings=warnings)

@@ -1,0 +1,165 @@
+"""Ask a question: the local model streams an answer citing your documents, then the sources."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.text import Text
+
+from tuirag.answer.events import Failed, Finished, Retrieved, Token
+from tuirag.answer.service import Answerer
+from tuirag.backends.ollama_llm import OllamaLLM, is_loopback
+from tuirag.cli.common import services
+from tuirag.cli.output import console, note
+from tuirag.cli.search import format_hit, indent
+from tuirag.errors import UserError
+from tuirag.textsafe import strip_controls
+from tuirag.types import Hit
+
+EXIT_NO_OLLAMA = 4
+EXIT_MODEL_MISSING = 5
+EXIT_CODES = {"no_ollama": EXIT_NO_OLLAMA, "model_missing": EXIT_MODEL_MISSING}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("question", help="what to ask your documents")
+    parser.add_argument(
+        "-k", type=int, default=None, help="passages to retrieve (default: answer.top_k)"
+    )
+    parser.add_argument("--model", default=None, help="Ollama chat model (default: ollama.model)")
+    parser.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the answer cache"
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object: answer, sources (in citation order), timings, cached",
+    )
+
+
+@dataclass
+class _Outcome:
+    retrieved: Retrieved | None = None
+    parts: list[str] = field(default_factory=list)
+    finished: Finished | None = None
+    failed: Failed | None = None
+
+
+def run(args: argparse.Namespace) -> int:
+    svc = services(args)
+    settings = svc.settings
+    if args.k:
+        settings.answer.top_k = args.k
+    if args.no_cache:
+        settings.answer.cache = False
+    llm = OllamaLLM(settings.ollama, args.model)
+    if not is_loopback(llm.host):
+        note(f"note: passages from your documents go to {llm.host} (not this machine)")
+    answerer = Answerer(svc, llm)
+    outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
+    if args.json:
+        print(json.dumps(_as_json(outcome), ensure_ascii=False, indent=2))
+    else:
+        _print_after(outcome)
+    if outcome.failed:
+        raise UserError(outcome.failed.message, EXIT_CODES.get(outcome.failed.kind, 1))
+    return 0
+
+
+async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
+    outcome = _Outcome()
+    try:
+        async with contextlib.aclosing(answerer.ask(question)) as events:
+            async for event in events:
+                if isinstance(event, Retrieved):
+                    outcome.retrieved = event
+                elif isinstance(event, Token):
+                    outcome.parts.append(event.text)
+                    if stream:
+                        sys.stdout.write(strip_controls(event.text))
+                        sys.stdout.flush()
+                elif isinstance(event, Finished):
+                    outcome.finished = event
+                else:
+                    outcome.failed = event
+    finally:
+        await answerer.llm.aclose()
+    return outcome
+
+
+def _print_after(outcome: _Outcome) -> None:
+    out = console()
+    streamed = "".join(outcome.parts)
+    if streamed:
+        out.print()
+    retrieved = outcome.retrieved
+    finished = outcome.finished
+    if finished is not None and retrieved is not None and not retrieved.relevant:
+        out.print(Text(finished.answer))
+        _passages(out, "Closest passages:", retrieved.sources)
+    elif outcome.failed is not None:
+        if retrieved is not None and retrieved.sources:
+            _passages(out, "Retrieved passages (no answer from the model):", retrieved.sources)
+    elif retrieved is not None and retrieved.sources:
+        out.print()
+        out.print(Text("Sources:", style="bold"))
+        for n, hit in enumerate(retrieved.sources, 1):
+            out.print(_source_line(n, hit))
+    if retrieved is not None and retrieved.dropped:
+        note(
+            f"{len(retrieved.dropped)} weaker passage(s) left out to fit the context window: "
+            + ", ".join(_where(h) for h in retrieved.dropped)
+        )
+    if finished is not None:
+        if finished.cached:
+            note("(answered from the cache: the cited files have not changed)")
+        for warning in finished.warnings:
+            note(f"warning: {warning}")
+        t = finished.timings
+        if sys.stderr.isatty() and t.first_token_ms is not None:
+            speed = f", {t.tokens_per_s:.1f} tokens/s" if t.tokens_per_s else ""
+            note(f"retrieval {t.retrieval_ms:.0f} ms, first token {t.first_token_ms:.0f} ms{speed}")
+
+
+def _where(hit: Hit) -> str:
+    return strip_controls(hit.path) + (f" {hit.locator}" if hit.locator else "")
+
+
+def _source_line(n: int, hit: Hit) -> Text:
+    line = Text(f"[{n}] ", style="bold cyan") + Text(strip_controls(hit.path))
+    if hit.locator:
+        line += Text(f"  {hit.locator}", style="cyan")
+    return line
+
+
+def _passages(out: Console, title: str, hits: list[Hit]) -> None:
+    out.print()
+    out.print(Text(title, style="bold"))
+    for n, hit in enumerate(hits, 1):
+        out.print(format_hit(n, hit))
+        out.print(Text(indent(hit.text)))
+        out.print()
+
+
+def _as_json(outcome: _Outcome) -> dict[str, object]:
+    retrieved = outcome.retrieved
+    finished = outcome.finished
+    data: dict[str, object] = {
+        "answer": finished.answer if finished else "".join(outcome.parts),
+        "sources": [h.to_json() for h in retrieved.sources] if retrieved else [],
+        "dropped": [h.to_json() for h in retrieved.dropped] if retrieved else [],
+        "query": retrieved.query if retrieved else "",
+        "relevant": retrieved.relevant if retrieved else False,
+        "timings": finished.timings.to_json() if finished else None,
+        "cached": finished.cached if finished else False,
+        "warnings": finished.warnings if finished else [],
+    }
+    if outcome.failed:
+        data["error"] = {"kind": outcome.failed.kind, "message": outcome.failed.message}
+    return data

@@ -1,0 +1,130 @@
+"""Local Ollama models: list them, pull one with progress, show what is loaded (VRAM)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+from rich.text import Text
+
+from tuirag.backends.ollama_llm import LlmError, OllamaLLM
+from tuirag.cli.ask import EXIT_CODES
+from tuirag.cli.common import services
+from tuirag.cli.output import console, human_bytes, note
+from tuirag.errors import UserError
+from tuirag.textsafe import strip_controls
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="models_command", metavar="ACTION")
+    sub.add_parser("list", help="models pulled into Ollama (the default)")
+    pull = sub.add_parser("pull", help="download a model into Ollama, with progress")
+    pull.add_argument("name", nargs="?", help="model to pull (default: ollama.model)")
+    sub.add_parser("ps", help="models loaded now and their GPU memory")
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = services(args).settings
+    llm = OllamaLLM(settings.ollama)
+    action = args.models_command or "list"
+    if action == "pull":
+        return _call(llm, lambda: _pull(llm, args.name or llm.model))
+    if action == "ps":
+        return _call(llm, lambda: _ps(llm))
+    return _call(llm, lambda: _list(llm))
+
+
+def _call(llm: OllamaLLM, work: Callable[[], Awaitable[int]]) -> int:
+    async def main() -> int:
+        try:
+            return await work()
+        finally:
+            await llm.aclose()
+
+    try:
+        return asyncio.run(main())
+    except LlmError as exc:
+        raise UserError(exc.message, EXIT_CODES.get(exc.kind, 1)) from None
+
+
+async def _list(llm: OllamaLLM) -> int:
+    models = await llm.list_models()
+    out = console()
+    if not models:
+        out.print(f"no models pulled yet: run `tuirag models pull {llm.model}`")
+        return 0
+    table = Table(box=None, pad_edge=False)
+    for column in ("NAME", "SIZE", "FAMILY", "PARAMS", "QUANT"):
+        table.add_column(column, justify="right" if column == "SIZE" else "left")
+    for m in sorted(models, key=lambda m: m.name):
+        name = Text(strip_controls(m.name), style="bold" if m.name == llm.model else "")
+        table.add_row(name, human_bytes(m.size), m.family, m.parameter_size, m.quantization)
+    out.print(table)
+    if llm.model not in {m.name for m in models}:
+        note(f"the chat model {llm.model} is not pulled: run `tuirag models pull {llm.model}`")
+    return 0
+
+
+async def _ps(llm: OllamaLLM) -> int:
+    loaded = await llm.running()
+    out = console()
+    if not loaded:
+        out.print("no model is loaded (Ollama loads one on the first question)")
+        return 0
+    table = Table(box=None, pad_edge=False)
+    for column in ("NAME", "SIZE", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL"):
+        table.add_column(column)
+    now = datetime.now(UTC)
+    for m in loaded:
+        share = m.size_vram / m.size if m.size else 0.0
+        processor = "100% GPU" if share >= 0.995 else f"{share:.0%} GPU / {1 - share:.0%} CPU"
+        until = _until(m.expires_at, now)
+        table.add_row(
+            strip_controls(m.name),
+            human_bytes(m.size),
+            human_bytes(m.size_vram),
+            processor,
+            str(m.context_length or "?"),
+            until,
+        )
+    out.print(table)
+    return 0
+
+
+def _until(expires: datetime | None, now: datetime) -> str:
+    if expires is None:
+        return "?"
+    minutes = (expires - now).total_seconds() / 60
+    return "forever" if minutes > 60 * 24 * 365 else f"{max(minutes, 0):.0f} min"
+
+
+async def _pull(llm: OllamaLLM, name: str) -> int:
+    if sys.stderr.isatty():
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+        )
+        with Progress(*columns, console=console(stderr=True), transient=True) as bar:
+            task = bar.add_task(f"pulling {name}", total=None)
+            async for step in llm.pull(name):
+                bar.update(
+                    task,
+                    description=strip_controls(step.status),
+                    total=step.total,
+                    completed=step.completed or 0,
+                )
+    else:  # a pipe or a log: one line per stage, no bar
+        last = ""
+        async for step in llm.pull(name):
+            if step.status != last:
+                note(strip_controls(step.status))
+                last = step.status
+    console().print(f"pulled {name}")
+    return 0
