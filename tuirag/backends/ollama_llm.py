@@ -196,6 +196,16 @@ class OllamaLLM:
 
     # ---- model management ---------------------------------------------------
 
+    async def version(self) -> str:
+        """The daemon's version (/api/version: the client library has no call for it)."""
+        with self._errors(self.model):
+            async with httpx.AsyncClient(
+                base_url=self.host, timeout=self.settings.timeout_s
+            ) as http:
+                response = await http.get("/api/version")
+                response.raise_for_status()
+        return str(response.json().get("version", "?"))
+
     async def list_models(self) -> list[ModelInfo]:
         with self._errors(self.model):
             listed = await self.client.list()
@@ -297,6 +307,8 @@ class OllamaLLM:
                     f"Ollama stopped mid-answer ({text}): check its log and ask again",
                 )
             return LlmError("other", f"Ollama at {host} failed: {text}")
+        if isinstance(exc, httpx.HTTPStatusError):
+            return LlmError("other", f"Ollama at {host} answered HTTP {exc.response.status_code}")
         if isinstance(exc, httpx.TransportError | httpx.StreamError) or (
             streaming and isinstance(exc, ValueError)  # a torn NDJSON line
         ):
