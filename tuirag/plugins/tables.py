@@ -247,8 +247,8 @@ def format_cell(value: Any, number_format: str | None) -> str:
     number = float(value)
     if "%" in suffix:
         number *= 100
-    decimals = len(pattern.split(".")[1].rstrip(",")) if "." in pattern else 0
-    mantissa = pattern.split("e")[0].split("E")[0]
+    mantissa = re.split(r"[eE]", pattern)[0]
+    decimals = len(mantissa.split(".")[1].rstrip(",")) if "." in mantissa else 0
     if re.search(r"[eE]", pattern):
         body = f"{abs(number):.{decimals}E}"
     elif "," in mantissa.split(".")[0]:
