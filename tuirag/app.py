@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -39,11 +40,26 @@ from tuirag.widgets.status import Status
 if TYPE_CHECKING:
     from tuirag.answer.service import Answerer
     from tuirag.backends.ollama_llm import OllamaLLM
+    from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent
     from tuirag.sessions import Session
-    from tuirag.types import FileOutcome
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class IndexUpdate(Message):
+    """A background-indexing event, carried from the indexer thread to the event loop."""
+
+    def __init__(self, event: IndexEvent) -> None:
+        super().__init__()
+        self.event = event
+
+    def can_replace(self, message: Message) -> bool:
+        # a newer progress count makes an unprocessed older one pointless
+        from tuirag.ingest.events import Indexing
+
+        return (isinstance(message, IndexUpdate) and isinstance(message.event, Indexing)
+                and isinstance(self.event, Indexing))
 
 
 class TuiragApp(App[None]):
@@ -86,6 +102,7 @@ class TuiragApp(App[None]):
         self.clock = clock
         self._llm = llm
         self._answerer: Answerer | None = None
+        self.background: BackgroundIndexer | None = None
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
@@ -137,6 +154,7 @@ class TuiragApp(App[None]):
         try:
             store = self.services.store
             files, chunks = len(store.file_records()), store.count()
+            self.start_indexing()
         except Exception as exc:
             known = user_error(exc)
             if known is None:
@@ -148,8 +166,6 @@ class TuiragApp(App[None]):
     def _index_opened(self, files: int, chunks: int) -> None:
         self.index_ready.set()
         self.set_status(index=f"{files} files · {chunks} chunks")
-        if self.roots():
-            self.reindex()
 
     def _index_failed(self, message: str) -> None:
         self.index_error = message
@@ -180,6 +196,9 @@ class TuiragApp(App[None]):
         except LlmError as exc:
             self.notify(exc.message, severity="warning", markup=False, timeout=10)
 
+    def on_index_update(self, message: IndexUpdate) -> None:
+        self.index_event(message.event)
+
     def index_event(self, event: IndexEvent) -> None:
         """Called on the event loop for each background-indexing event."""
         from tuirag.ingest.events import Idle, Indexing, Notice
@@ -189,53 +208,29 @@ class TuiragApp(App[None]):
         elif isinstance(event, Idle):
             self.set_status(index=f"{event.files} files · {event.chunks} chunks", busy=False)
         elif isinstance(event, Notice):
+            if self.background is not None and self.background.writer_pid is not None:
+                self.set_status(index=f"indexed by pid {self.background.writer_pid}")
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
         self.index_events.publish(event)
 
     # ---- indexing ------------------------------------------------------------
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="indexing")
-    def reindex(self, folders: list[Path] | None = None, force: bool = False) -> None:
-        """Bring the index up to date with the folders; the one writer, or a reader if busy."""
-        from tuirag.backends.lock import IndexBusy, WriterLock
-        from tuirag.ingest.events import Done, Idle, Indexing
+    def start_indexing(self) -> None:
+        """Run the background indexer (watch + reconcile) from a worker thread.
 
-        emit = self._emitter()
-        roots = folders or self.roots()
-        store = self.services.store
-        try:
-            lock = WriterLock(store.folder)
-            lock.acquire()
-        except IndexBusy as exc:
-            self.call_from_thread(self.set_status, index="indexed by another tuirag process")
-            self.call_from_thread(self.notify, str(exc), markup=False)
-            return
-        try:
-            indexer = self.services.indexer(extra_roots=self.extra_folders)
-            done, total = 0, 0
+        It is the index's single writer; when another process (`tuirag watch`) holds
+        the writer lock it stays a reader and reports that process's progress.
+        """
+        from tuirag.ingest.background import BackgroundIndexer
 
-            def planned(n: int) -> None:
-                nonlocal total
-                total = n
+        def forward(event: IndexEvent) -> None:
+            # post_message is thread-safe and never waits, so the indexer cannot block
+            # on a busy (or closing) event loop
+            self.post_message(IndexUpdate(event))
 
-            def step(outcome: FileOutcome) -> None:
-                nonlocal done
-                done += 1
-                emit(Indexing(outcome.path, done, max(total, done)))
-                emit(Done(outcome))
-
-            indexer.sync(roots, progress=step, force=force, on_plan=planned)
-            records = store.file_records()
-            emit(Idle(sum(r.status == "ok" for r in records.values()), store.count()))
-        finally:
-            lock.release()
-
-    def _emitter(self) -> Callable[[IndexEvent], None]:
-        def emit(event: IndexEvent) -> None:
-            self.call_from_thread(self.index_event, event)
-
-        return emit
+        self.background = BackgroundIndexer(self.services, self.roots(), forward)
+        self.background.start()
 
     def add_folder(self, folder: Path) -> None:
         folder = Path(os.path.abspath(folder))
@@ -243,7 +238,8 @@ class TuiragApp(App[None]):
             self.settings.index.folders.append(str(folder))
             self.save_settings()
             self.notify(f"Watching {folder} (saved in {self.config_path()})", markup=False)
-        self.reindex([folder])
+        if self.background is not None:
+            self.background.add_folder(folder)
 
     def remove_folder(self, folder: Path) -> None:
         self.settings.index.folders = [
@@ -251,8 +247,17 @@ class TuiragApp(App[None]):
         ]
         self.extra_folders = [p for p in self.extra_folders if p != folder]
         self.save_settings()
-        self.notify(f"No longer watching {folder}; its files stay searchable until "
-                    "`tuirag forget` removes them", markup=False)
+        if self.background is not None:
+            self.background.remove_folder(folder, forget=True)
+        self.notify(f"No longer watching {folder}; its files leave the index", markup=False)
+
+    def reindex(self, folder: Path | None = None) -> None:
+        if self.background is not None:
+            self.background.reindex(folder)
+
+    def on_unmount(self) -> None:
+        if self.background is not None:
+            self.background.stop()
 
     # ---- answering and sessions ----------------------------------------------
 

@@ -168,4 +168,5 @@ class IndexScreen(Screen[None]):
     def action_reindex(self) -> None:
         folder = self._selected()
         if folder is not None:
-            self.app.reindex([folder], force=True)
+            self.app.reindex(folder)
+            self.notify(f"Re-indexing {folder}", markup=False)

@@ -1,0 +1,53 @@
+"""Helpers for driving the real app headless: wait for background work, read the screen."""
+
+from __future__ import annotations
+
+import html
+import re
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from tuirag.config import Settings
+from tuirag.services import Services
+
+
+async def wait_until(
+    pilot: Pilot, predicate: Callable[[], object], timeout: float = 15.0, what: str = ""
+) -> None:
+    """Poll (letting the app run) until `predicate()` is true; fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+        await pilot.pause(0.05)
+
+
+_TEXT = re.compile(r'<text class="[^"]*" x="([\d.]+)" y="([\d.]+)"[^>]*>(.*?)</text>')
+
+
+def screen_text(app: App) -> str:
+    """What the terminal shows, as plain text lines (from Textual's own SVG export)."""
+    svg = app.export_screenshot()
+    rows: dict[float, list[tuple[float, str]]] = defaultdict(list)
+    for x, y, text in _TEXT.findall(svg):
+        rows[float(y)].append((float(x), html.unescape(text).replace("\xa0", " ")))
+    lines = []
+    for y in sorted(rows):
+        line = ""
+        for x, text in sorted(rows[y]):
+            line = line.ljust(round(x / 12.2)) + text
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def indexed_services(settings: Settings, embedder, folder: Path) -> Services:  # noqa: ANN001
+    """Services over a fresh index of `folder`, which is also the configured folder."""
+    settings.index.folders = [str(folder)]
+    services = Services(settings, embedder=embedder)
+    services.indexer().sync([folder])
+    return services
