@@ -129,13 +129,14 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
 
 def docx_sections(path: Path) -> Iterator[Section]:
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise PluginError(f"not a readable DOCX (encrypted or damaged: {exc})") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError):
+        raise PluginError(_damaged("DOCX", path)) from None
     outline = _Outline()
     for element in document.element.body.iterchildren():
         tag = element.tag.rsplit("}", 1)[-1]
@@ -162,6 +163,14 @@ def _heading_level(style: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _damaged(kind: str, path: Path) -> str:
+    with path.open("rb") as fh:
+        head = fh.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):  # OLE container: how Office stores encrypted files
+        return f"not a readable {kind}: it is password-protected (or an old binary Office file)"
+    return f"not a readable {kind}: the file is damaged or truncated"
+
+
 # ---- PPTX ------------------------------------------------------------------------
 
 
@@ -171,8 +180,8 @@ def pptx_sections(path: Path) -> Iterator[Section]:
 
     try:
         deck = Presentation(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as exc:
-        raise PluginError(f"not a readable PPTX (encrypted or damaged: {exc})") from None
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError):
+        raise PluginError(_damaged("PPTX", path)) from None
     for number, slide in enumerate(deck.slides, start=1):
         outline = _Outline(page=number)
         title_shape = slide.shapes.title
