@@ -64,3 +64,12 @@ def test_limit_takes_oldest_first_and_leaves_the_rest() -> None:
         q.add(f"/f{i}", now=float(i))
     assert [p for p, _ in q.pop_due(now=10.0, limit=2)] == ["/f0", "/f1"]
     assert len(q) == 3
+
+
+def test_both_ends_of_a_rename_leave_in_one_batch() -> None:
+    q = ChangeQueue(debounce_s=0.4, max_wait_s=5.0)
+    q.add("/old.md", now=1.0)
+    q.add("/new.md", now=1.00001)  # the handler enqueues the two ends one after the other
+    assert q.pop_due(now=1.4, slack=0.1) == [("/old.md", "file"), ("/new.md", "file")]
+    q.add("/typing.md", now=2.0)
+    assert q.pop_due(now=2.2, slack=0.1) == []  # slack does not cut a real quiet period short

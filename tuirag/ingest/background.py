@@ -93,6 +93,7 @@ class BackgroundIndexer:
         self._queue = ChangeQueue(
             opts.debounce_ms / 1000, opts.max_wait_ms / 1000, opts.max_pending
         )
+        self._slack = min(0.1, self._queue.debounce_s / 2)
         self._cond = threading.Condition()
         self._commands: deque[_Command] = deque()
         self._stopping = False
@@ -247,7 +248,7 @@ class BackgroundIndexer:
                 commands = list(self._commands)
                 self._commands.clear()
                 overflow = self._queue.take_overflow()
-                due = self._queue.pop_due(now, BATCH_PATHS)
+                due = self._queue.pop_due(now, BATCH_PATHS, slack=self._slack)
                 waiting = len(self._queue)
             for i, path in enumerate(fresh):
                 self._publish(Queued(path, waiting - len(fresh) + i + 1))

@@ -84,9 +84,15 @@ class ChangeQueue:
         flag, self.overflowed = self.overflowed, False
         return flag
 
-    def pop_due(self, now: float | None = None, limit: int | None = None) -> list[tuple[str, Kind]]:
-        """Paths ready to index: quiet long enough, or waiting too long. Oldest first."""
-        now = self.clock() if now is None else now
+    def pop_due(
+        self, now: float | None = None, limit: int | None = None, slack: float = 0.0
+    ) -> list[tuple[str, Kind]]:
+        """Paths ready to index: quiet long enough, or waiting too long. Oldest first.
+
+        Paths due within `slack` seconds come along, so both ends of a rename (queued
+        microseconds apart) land in one batch and the new path reuses the old vectors.
+        """
+        now = (self.clock() if now is None else now) + slack
         due = [
             path
             for path, e in self._entries.items()

@@ -1,0 +1,301 @@
+"""Folder watching with a real watchdog observer, real files and the real index.
+
+Every wait polls the index with a timeout; nothing sleeps and hopes.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from watchdog.observers import Observer
+
+from tests.conftest import write
+from tests.watch_helpers import (
+    Recorder,
+    assert_consistent,
+    disk_files,
+    indexed_text,
+    settle,
+    wait_until,
+    watching,
+)
+from tuirag.config import Settings
+from tuirag.ingest import watchstate
+from tuirag.ingest.events import Done, Indexing, Queued
+from tuirag.ingest.watcher import Watcher
+from tuirag.services import Services
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    s = Settings()
+    s.index.data_dir = str(tmp_path / "data")
+    s.watch.debounce_ms = 150
+    s.watch.max_wait_ms = 3000
+    s.watch.reconcile_minutes = 0
+    s.watch.poll_interval_s = 0.2
+    return s
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    return folder.resolve()
+
+
+def test_new_file_and_edit_become_searchable(services: Services, docs: Path) -> None:
+    write(docs / "a.md", "# Birds\n\nThe kestrel hovers over fields.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        assert "kestrel" in indexed_text(store)[str(docs / "a.md")]
+        write(docs / "b.md", "# Boats\n\nA catamaran has two hulls.\n")
+        wait_until(lambda: str(docs / "b.md") in indexed_text(store), what="b.md indexed")
+        write(docs / "a.md", "# Birds\n\nThe osprey dives for fish.\n")
+        wait_until(lambda: "osprey" in indexed_text(store).get(str(docs / "a.md"), ""), what="edit")
+        hits = services.retriever.search("which bird dives for fish", 3).hits
+        assert hits[0].path == str(docs / "a.md") and "osprey" in hits[0].text
+        settle(bg, rec)
+        kinds = {type(e) for e in rec.snapshot()}
+        assert {Queued, Indexing, Done} <= kinds
+        assert_consistent(store)
+
+
+def test_atomic_save_storm_indexes_the_final_content_once(
+    services: Services, settings: Settings, docs: Path
+) -> None:
+    settings.watch.debounce_ms = 600  # a save every 20 ms never looks quiet, even on a busy CPU
+    target = docs / "a.md"
+    write(target, "# Notes\n\nversion start\n")
+    with watching(services, [docs]) as (bg, rec):
+        rec.clear()
+        started = time.monotonic()
+        for i in range(50):  # an editor's write-temp-then-rename, 50 times in about a second
+            if i % 2:
+                tmp = docs / f"a.md.tmp{i}"  # matched by the built-in temp patterns
+                tmp.write_text(f"# Notes\n\nversion {i} of the storm\n")
+            else:  # an unpredictable temp name, as atomic-write libraries make
+                fd, name = tempfile.mkstemp(dir=docs, prefix=".a.md.")
+                os.write(fd, f"# Notes\n\nversion {i} of the storm\n".encode())
+                os.close(fd)
+                tmp = Path(name)
+            os.replace(tmp, target)
+            time.sleep(0.02)  # the pace of the storm itself, not a wait for the result
+        assert time.monotonic() - started < 3
+        store = services.store
+        wait_until(
+            lambda: "version 49 of" in indexed_text(store).get(str(target), ""),
+            what="the final content indexed",
+        )
+        settle(bg, rec)
+        assert len(rec.outcomes("indexed", target)) == 1
+        assert set(indexed_text(store)) == {str(target)}  # no rows for any temp name
+        assert set(store.file_records()) == {str(target)}
+
+
+def test_vim_style_backup_rename_then_rewrite(services: Services, docs: Path) -> None:
+    target = docs / "a.md"
+    write(target, "# Plan\n\nOld plan: walk to the lake.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        (docs / "4913").write_text("")  # vim's probe file
+        (docs / "4913").unlink()
+        os.rename(target, docs / "a.md~")  # vim's backup
+        write(target, "# Plan\n\nNew plan: cycle to the harbour.\n")
+        (docs / "a.md~").unlink()
+        wait_until(lambda: "harbour" in indexed_text(store).get(str(target), ""), what="rewrite")
+        settle(bg, rec)
+        assert set(indexed_text(store)) == {str(target)}
+        assert set(store.file_records()) == {str(target)}
+        assert not rec.outcomes("removed", target)  # the delete settled into an edit
+        assert_consistent(store)
+
+
+def test_rename_reuses_every_vector(services: Services, docs: Path) -> None:
+    steps = (f"Step {i}: stir the pot for {i} minutes." for i in range(40))
+    text = "# Recipe\n\n" + "\n\n".join(steps)
+    write(docs / "soup.md", text)
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        before = indexed_text(store)[str(docs / "soup.md")]
+        rec.clear()
+        os.rename(docs / "soup.md", docs / "stew.md")
+        wait_until(lambda: set(indexed_text(store)) == {str(docs / "stew.md")}, what="rename")
+        settle(bg, rec)
+        (outcome,) = rec.outcomes("indexed", docs / "stew.md")
+        assert outcome.chunks > 1 and outcome.embedded == 0
+        assert rec.outcomes("removed", docs / "soup.md")
+        assert indexed_text(store)[str(docs / "stew.md")] == before
+        assert_consistent(store)
+
+
+def test_move_out_of_and_into_the_tree(services: Services, docs: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    write(docs / "leaving.md", "# Leaving\n\nThis note moves away.\n")
+    write(outside / "arriving.md", "# Arriving\n\nThis note moves in.\n")
+    write(outside / "folder" / "one.md", "# One\n\nFirst of a moved folder.\n")
+    write(outside / "folder" / "deep" / "two.md", "# Two\n\nSecond of a moved folder.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        shutil.move(docs / "leaving.md", outside / "leaving.md")
+        shutil.move(outside / "arriving.md", docs / "arriving.md")
+        shutil.move(outside / "folder", docs / "folder")
+        expected = {
+            str(docs / "arriving.md"),
+            str(docs / "folder" / "one.md"),
+            str(docs / "folder" / "deep" / "two.md"),
+        }
+        wait_until(lambda: set(indexed_text(store)) == expected, what="moves in and out")
+        settle(bg, rec)
+        assert set(store.file_records()) == expected
+        assert_consistent(store)
+
+
+def test_folder_delete_and_folder_rename(services: Services, docs: Path) -> None:
+    for i in range(3):
+        write(docs / "old" / f"n{i}.md", f"# Note {i}\n\nAbout the number {i}.\n")
+        write(docs / "gone" / f"g{i}.md", f"# Gone {i}\n\nWill be deleted, {i}.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        rec.clear()
+        shutil.rmtree(docs / "gone")
+        os.rename(docs / "old", docs / "new")
+        expected = {str(docs / "new" / f"n{i}.md") for i in range(3)}
+        wait_until(lambda: set(indexed_text(store)) == expected, what="delete and rename")
+        settle(bg, rec)
+        assert set(store.file_records()) == expected
+        assert sum(o.embedded for o in rec.outcomes("indexed")) == 0  # renamed, not re-embedded
+        assert_consistent(store)
+
+
+def test_ignore_and_secret_rules_apply_to_events(services: Services, docs: Path) -> None:
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        write(docs / ".env", "API_TOKEN=abc\n")
+        write(docs / "id_rsa", "not really a key\n")
+        write(docs / "node_modules" / "pkg" / "readme.md", "# Pkg\n\nVendored.\n")
+        write(docs / "notes.md.swp", "swap\n")
+        write(docs / "leak.md", "# Keys\n\nAWS key AKIAABCDEFGHIJKLMNOP here.\n")
+        write(docs / "fine.md", "# Fine\n\nAn ordinary note about tea.\n")
+        wait_until(lambda: str(docs / "fine.md") in indexed_text(store), what="fine.md")
+        wait_until(lambda: rec.outcomes("skipped", docs / "leak.md"), what="the secret scan")
+        settle(bg, rec)
+        assert set(indexed_text(store)) == {str(docs / "fine.md")}
+        assert "AWS access key" in rec.outcomes("skipped", docs / "leak.md")[0].reason
+        seen = {e.path for e in rec.snapshot() if isinstance(e, Queued)}
+        assert not seen & {str(docs / ".env"), str(docs / "id_rsa"), str(docs / "notes.md.swp")}
+
+
+def test_gitignore_change_takes_effect(services: Services, docs: Path) -> None:
+    write(docs / "keep.md", "# Keep\n\nAlways indexed.\n")
+    write(docs / "drafts" / "d1.md", "# Draft\n\nHalf an idea.\n")
+    write(docs / "scratch.md", "# Scratch\n\nScribbles.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        everything = {str(docs / n) for n in ("keep.md", "drafts/d1.md", "scratch.md")}
+        assert set(indexed_text(store)) == everything
+        write(docs / ".gitignore", "drafts/\nscratch.md\n")
+        kept = {str(docs / "keep.md"), str(docs / ".gitignore")}  # a text file like any other
+        wait_until(lambda: set(indexed_text(store)) == kept, what="newly ignored files removed")
+        write(docs / "drafts" / "d2.md", "# Draft 2\n\nIgnored from birth.\n")
+        (docs / ".gitignore").write_text("scratch.md\n")
+        expected = kept | {str(docs / "drafts" / "d1.md"), str(docs / "drafts" / "d2.md")}
+        wait_until(lambda: set(indexed_text(store)) == expected, what="un-ignored")
+        settle(bg, rec)
+        assert_consistent(store)
+
+
+def test_files_changing_during_the_startup_scan(services: Services, docs: Path) -> None:
+    for i in range(40):
+        write(docs / f"f{i:02}.md", f"# File {i}\n\nOriginal text number {i}.\n")
+    changed = False
+
+    def meddle(event: object) -> None:
+        """On the scan's first result, while it is running: add, edit and delete files."""
+        nonlocal changed
+        if changed or not isinstance(event, Done):
+            return
+        changed = True
+        for i in range(5):
+            write(docs / f"new{i}.md", f"# New {i}\n\nAppeared during the scan {i}.\n")
+        write(docs / "f39.md", "# File 39\n\nEdited during the scan.\n")
+        (docs / "f38.md").unlink()
+        write(docs / "f00.md", "# File 0\n\nEdited after it was scanned.\n")
+
+    with watching(services, [docs], Recorder(also=meddle)) as (bg, rec):
+        store = services.store
+        wait_until(lambda: set(indexed_text(store)) == disk_files(docs), what="index == disk")
+        wait_until(lambda: "Edited after" in indexed_text(store)[str(docs / "f00.md")], what="f00")
+        settle(bg, rec)
+        text = indexed_text(store)
+        assert "Edited during the scan" in text[str(docs / "f39.md")]
+        assert set(store.file_records()) == disk_files(docs)
+        assert_consistent(store)
+
+
+def test_deleted_root_empties_and_recreated_root_is_watched_again(
+    services: Services, docs: Path
+) -> None:
+    write(docs / "a.md", "# A\n\nThe first life of the folder.\n")
+    with watching(services, [docs], supervise_s=0.2) as (bg, rec):
+        store = services.store
+        shutil.rmtree(docs)
+        wait_until(lambda: not indexed_text(store), what="the deleted root's files removed")
+        wait_until(lambda: any("is gone" in n for n in rec.notices()), what="a notice")
+        write(docs / "b.md", "# B\n\nThe second life of the folder.\n")
+        wait_until(lambda: set(indexed_text(store)) == {str(docs / "b.md")}, what="rewatched")
+        write(docs / "c.md", "# C\n\nLive events work again.\n")
+        wait_until(lambda: str(docs / "c.md") in indexed_text(store), what="live after restart")
+        assert any("watching" in n and "again" in n for n in rec.notices())
+        settle(bg, rec)
+        assert_consistent(store)
+
+
+class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
+    """An inotify observer on a machine whose watch limit is used up."""
+
+    def start(self) -> None:
+        raise OSError(errno.ENOSPC, "inotify watch limit reached")
+
+
+def test_inotify_limit_falls_back_to_polling_and_says_so(services: Services, docs: Path) -> None:
+    factory = functools.partial(Watcher, observer_factory=_NoWatchesLeft)
+    with watching(services, [docs], watcher_factory=factory) as (_, rec):
+        notice = next(n for n in rec.notices() if "polling" in n)
+        assert "fs.inotify.max_user_watches" in notice and str(docs) in notice
+        state = watchstate.read(services.store.folder)
+        assert state is not None and state["pid"] == os.getpid()
+        assert "max_user_watches" in watchstate.polled(state)[str(docs)]
+        write(docs / "p.md", "# Polled\n\nFound by polling, not by inotify.\n")
+        wait_until(lambda: str(docs / "p.md") in indexed_text(services.store), what="polled file")
+    assert watchstate.read(services.store.folder) is None  # stopping clears the state
+
+
+def test_symlinks_are_not_followed_out_of_the_root_and_loops_end(
+    services: Services, settings: Settings, docs: Path, tmp_path: Path
+) -> None:
+    settings.index.follow_symlinks = True
+    secret_dir = tmp_path / "elsewhere"
+    write(secret_dir / "private.md", "# Private\n\nOutside the watched folder.\n")
+    write(docs / "real" / "inside.md", "# Inside\n\nA real file inside.\n")
+    os.symlink(docs, docs / "loop")  # a loop back to the root
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        os.symlink(secret_dir / "private.md", docs / "out.md")  # out of the root: refused
+        os.symlink(secret_dir, docs / "outdir")
+        os.symlink(docs / "real" / "inside.md", docs / "alias.md")  # inside: followed
+        wait_until(lambda: str(docs / "alias.md") in indexed_text(store), what="inside link")
+        settle(bg, rec)
+        bg.reindex()
+        wait_until(lambda: rec.idles() >= 3, what="a rescan")
+        paths = set(indexed_text(store))
+        assert paths == {str(docs / "real" / "inside.md"), str(docs / "alias.md")}
+        assert not any("private" in p or "outdir" in p for p in paths)
+        assert_consistent(store)
