@@ -68,6 +68,15 @@ def extra_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]
     host = settings.ollama.resolved_host()
     try:
         version = httpx.get(f"{host.rstrip('/')}/api/version", timeout=3).json().get("version", "?")
-        return [(True, "ollama", f"{host} (version {version})")]
+        tags = httpx.get(f"{host.rstrip('/')}/api/tags", timeout=3).json().get("models", [])
     except (httpx.HTTPError, ValueError):
         return [(None, "ollama", f"not reachable at {host}: start it with `ollama serve`; search and indexing still work")]
+    lines: list[tuple[bool | None, str, str]] = [(True, "ollama", f"{host} (version {version})")]
+    model = settings.ollama.model
+    pulled = {m.get("name") or m.get("model") for m in tags}
+    if model in pulled or f"{model}:latest" in pulled:
+        lines.append((True, "chat model", f"{model} is pulled"))
+    else:
+        hint = f"{model} is not pulled: run `tuirag models pull {model}`; search still works"
+        lines.append((None, "chat model", hint))
+    return lines
