@@ -12,6 +12,15 @@ BODY = {
     3: "Chapter three covers the mesh setup: pair satellites by holding WPS for five seconds.",
 }
 HEADER = "ACME Router Manual - Confidential"
+WORDS = "antenna bridge channel dongle ethernet firmware gateway hotspot interface jumbo".split()
+
+
+def filler(n: int) -> str:
+    """Distinct text for page n (same-shaped lines would look like a running header)."""
+    picks = [WORDS[(n * k) % len(WORDS)] for k in (1, 3, 7)]
+    return f"Chapter {n} explains the {picks[0]} and the {picks[1]} settings of page {n}, " + (
+        f"then the {picks[2]} options. " * 6
+    )
 PRICES = [("Model", "Price", "Ports"), ("X1", "$99.00", "4"), ("X2", "$149.50", "8"), ("X3", "$1,299.00", "24")]
 
 
@@ -33,7 +42,7 @@ def manual_pdf(path: Path, pages: int = 3, password: str | None = None) -> Path:
     pdf.set_font("Helvetica", size=11)
     for n in range(1, pages + 1):
         pdf.add_page()
-        pdf.multi_cell(0, 6, BODY.get(n, f"Chapter {n} is filler text about page {n} only."))
+        pdf.multi_cell(0, 6, BODY.get(n, filler(n)))
         if n == 2:
             with pdf.table() as table:
                 for values in PRICES:

@@ -48,7 +48,7 @@ def test_running_header_and_footer_kept_once(tmp_path: Path) -> None:
     text = "\n".join(c.text for c in chunks)
     assert text.count(HEADER) == 1
     assert text.count("of the manual") == 1
-    assert "Chapter 6 is filler text about page 6 only." in text
+    assert all(f"Chapter {n} explains the" in text for n in range(4, 7))
 
 
 def test_drop_running_lines_keeps_body_lines_that_differ() -> None:
