@@ -69,7 +69,7 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = 
 
 
 def rows(store: Store) -> list[dict[str, Any]]:
-    store.refresh()
+    """The chunks as this Store object sees them (another process's writes need refresh())."""
     if not store.count():
         return []
     return store.chunks.to_arrow().select(["chunk_id", "path", "ordinal", "text"]).to_pylist()
