@@ -45,7 +45,7 @@ def screen_text(app: App) -> str:
     return "\n".join(lines)
 
 
-def indexed_services(settings: Settings, embedder, folder: Path) -> Services:  # noqa: ANN001
+def indexed_services(settings: Settings, embedder, folder: Path) -> Services:
     """Services over a fresh index of `folder`, which is also the configured folder."""
     settings.index.folders = [str(folder)]
     services = Services(settings, embedder=embedder)

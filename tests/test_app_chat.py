@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from app_helpers import indexed_services, screen_text, wait_until
+from conftest import write
 from ollama_server import OllamaServer
 
-from conftest import write
 from tuirag.app import make_app
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.preview import PreviewScreen
@@ -32,12 +32,12 @@ def folder(docs: Path) -> Path:
     return docs
 
 
-def _chat(app) -> ChatScreen:  # noqa: ANN001
+def _chat(app) -> ChatScreen:
     assert isinstance(app.screen, ChatScreen)
     return app.screen
 
 
-async def _ask(pilot, question: str) -> TurnView:  # noqa: ANN001
+async def _ask(pilot, question: str) -> TurnView:
     chat = _chat(pilot.app)
     await pilot.press(*question, "enter")
     await wait_until(pilot, lambda: chat.query(TurnView), what="the question to appear")

@@ -16,6 +16,7 @@ import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from multiprocessing import resource_tracker
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -108,6 +109,10 @@ class TuiragApp(App[None]):
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
         self.theme = settings.ui.theme or DARK
         self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
+        # Start multiprocessing's resource tracker while stderr is still a real file:
+        # Textual swaps it for an object with fileno() == -1, and the tracker (started
+        # by the first parse child process) would then fail with "bad value(s) in fds_to_keep".
+        resource_tracker.ensure_running()
 
     # ---- composition ------------------------------------------------------
 
@@ -319,11 +324,13 @@ class TuiragApp(App[None]):
         seen = set()
         for key, active in screen.active_bindings.items():
             binding = active.binding
+            if not isinstance(active.node, App | Screen):
+                continue  # a widget's own editing keys (Input's cursor moves, …)
             if binding.system or not binding.description or binding.action in seen:
                 continue
             seen.add(binding.action)
             keys = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
-                    if a.binding.action == binding.action]
+                    if a.binding.action == binding.action and a.node is active.node]
             yield ", ".join(dict.fromkeys(keys)) or key, binding.description, binding.action
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:

@@ -1,0 +1,180 @@
+"""Index, models, sessions, help and first-run screens, driven with real keys."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+from app_helpers import indexed_services, screen_text, wait_until
+from conftest import write
+from ollama_server import FakeModel, OllamaServer
+from textual.widgets import DataTable, ProgressBar
+
+from tuirag import config
+from tuirag.app import make_app
+from tuirag.screens.chat import ChatScreen
+from tuirag.screens.help import HelpScreen
+from tuirag.screens.index import IndexScreen
+from tuirag.screens.models import ModelsScreen
+from tuirag.screens.sessions import SessionsScreen
+from tuirag.services import Services
+from tuirag.sessions import Turn
+from tuirag.types import Hit
+
+pytestmark = pytest.mark.timeout(120)
+
+
+def _cell(table: DataTable, row: int, column: int) -> str:
+    return str(table.get_row_at(row)[column])
+
+
+async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, docs: Path) -> None:
+    write(docs / "a.md", "# Alpha\n\nThe alpha file talks about apples.\n")
+    settings.watch.debounce_ms = 100
+    app = make_app(settings, indexed_services(settings, embedder, docs))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3")
+        assert isinstance(app.screen, IndexScreen)
+        folders = app.screen.query_one("#folders", DataTable)
+        await wait_until(pilot, lambda: folders.row_count and _cell(folders, 0, 1) == "1",
+                         what="the folder row")
+        assert _cell(folders, 0, 0) == "docs" or _cell(folders, 0, 0).endswith("docs")
+
+        write(docs / "b.md", "# Beta\n\nThe beta file talks about bananas.\n")
+        (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
+        await wait_until(pilot, lambda: _cell(folders, 0, 1) == "2", timeout=30,
+                         what="the new file to be counted")
+        failed = app.screen.query_one("#failed", DataTable)
+        await wait_until(pilot, lambda: failed.row_count == 1, timeout=30,
+                         what="the failed file listed")
+        assert "broken.pdf" in _cell(failed, 0, 0)
+        assert _cell(folders, 0, 4) == "1"
+
+
+async def test_add_and_remove_folder_are_written_to_the_config(
+    settings, embedder, docs: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "notes"
+    write(other / "n.md", "# Notes\n\nSome notes about pears.\n")
+    app = make_app(settings, indexed_services(settings, embedder, docs))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f3", "a")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), what="the prompt")
+        app.screen.query_one("#prompt-input").value = str(other)
+        await pilot.press("enter")
+        folders = app.screen.query_one("#folders", DataTable)
+        await wait_until(pilot, lambda: folders.row_count == 2, what="the second folder")
+        written = tomllib.loads(config.paths.config_file().read_text())
+        assert written["index"]["folders"] == [str(docs), str(other)]
+        assert config.load().index.folders == [str(docs), str(other)]
+
+        folders.move_cursor(row=1)
+        await pilot.press("d")
+        await wait_until(pilot, lambda: folders.row_count == 1, what="the folder removed")
+        assert config.load().index.folders == [str(docs)]
+
+
+async def test_pull_a_model_with_progress_then_use_it(
+    settings, embedder, docs: Path, ollama_server: OllamaServer
+) -> None:
+    ollama_server.registry["smollm2:135m"] = FakeModel(
+        "smollm2:135m", family="llama", context_length=8192, size=98_000_000,
+        parameter_size="135M", quantization="Q4_1",
+    )
+    app = make_app(settings, Services(settings, embedder=embedder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        screen = app.screen
+        assert isinstance(screen, ModelsScreen)
+        table = screen.query_one("#model-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 1, what="the model list")
+        assert "qwen2.5:7b-instruct-q4_K_M" in screen_text(app)
+        assert "Q4_K_M" in screen_text(app) and "32768" in screen_text(app)
+
+        ollama_server.token_delay = 0.15  # slow enough to see the bar move
+        await pilot.press("p")
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), what="the prompt")
+        app.screen.query_one("#prompt-input").value = "smollm2:135m"
+        await pilot.press("enter")
+        bar = screen.query_one("#pull-progress", ProgressBar)
+        await wait_until(pilot, lambda: bar.display and bar.total == 98_000_000
+                         and 0 < (bar.progress or 0) < 98_000_000, what="partial progress")
+        await wait_until(pilot, lambda: table.row_count == 2, what="the pulled model listed")
+        assert "smollm2:135m: pulled" in screen_text(app)
+
+        table.move_cursor(row=[table.get_row_at(i)[1].plain for i in range(2)].index(
+            "smollm2:135m"))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.status.model == "smollm2:135m", what="the switch")
+        assert config.load().ollama.model == "smollm2:135m"
+
+
+async def test_models_screen_without_ollama_names_the_command(settings, embedder) -> None:
+    app = make_app(settings, Services(settings, embedder=embedder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f4")
+        await wait_until(pilot, lambda: "ollama serve" in screen_text(app), what="the hint")
+        assert "Search still works" in screen_text(app)
+
+
+async def test_sessions_search_resume_delete(settings, embedder, docs: Path) -> None:
+    app = make_app(settings, Services(settings, embedder=embedder))
+    for question, answer in (("budget 2024", "It is 12 k€ [1]."), ("holiday rota", "Alice.")):
+        session = app.sessions.new()
+        session.turns.append(Turn(question, answer, [Hit(str(docs / "b.md"), "x", 0.5, "c1")]))
+        app.sessions.save(session)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("f5")
+        assert isinstance(app.screen, SessionsScreen)
+        table = app.screen.query_one("#session-table", DataTable)
+        await wait_until(pilot, lambda: table.row_count == 2, what="the list")
+        await pilot.press("slash", *"12 k")
+        await wait_until(pilot, lambda: table.row_count == 1, what="the search")
+        assert "budget 2024" in screen_text(app)
+        await pilot.press("enter")  # to the table
+        await pilot.press("enter")  # resume
+        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen)
+                         and "It is 12 k€ [1]." in screen_text(app), what="the resumed chat")
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: table.row_count == 1)
+        app.screen.query_one("#session-table").focus()
+        await pilot.press("d")
+        await wait_until(pilot, lambda: table.row_count == 0, what="the deletion")
+        assert [s.title for s in app.sessions.find()] == ["holiday rota"]
+
+
+async def test_help_and_palette_list_every_action_with_its_key(settings, embedder) -> None:
+    app = make_app(settings, Services(settings, embedder=embedder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = app.screen
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        shown = screen_text(app)
+        for key, action in (("esc", "Stop"), ("^r", "Regenerate"), ("^y", "Copy answer"),
+                            ("^n", "New chat"), ("f3", "Index"), ("f4", "Models")):
+            assert any(key in line and action in line for line in shown.splitlines()), action
+        await pilot.press("escape")
+        titles = {c.title for c in app.get_system_commands(chat)}
+        assert {"Stop", "Regenerate", "Copy answer", "New chat", "Export", "Index"} <= titles
+
+
+async def test_first_run_offers_to_index_the_current_folder(
+    settings, embedder, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(docs / "a.md", "# Alpha\n\nThe alpha file talks about apples.\n")
+    monkeypatch.chdir(docs)
+    app = make_app(settings, Services(settings, embedder=embedder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: "Nothing is indexed yet." in screen_text(app),
+                         what="the welcome")
+        await pilot.click("#index-cwd")
+        await wait_until(pilot, lambda: app.status.index.startswith("1 files"), timeout=30,
+                         what="the folder indexed")
+        assert config.load().index.folders == [str(docs)]
+
+
+def test_no_color_is_respected(settings, embedder, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = make_app(settings, Services(settings, embedder=embedder))
+    assert app.no_color
