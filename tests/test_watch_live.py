@@ -26,6 +26,7 @@ from tests.watch_helpers import (
     wait_until,
     watching,
 )
+from tuirag.cli.main import main
 from tuirag.config import Settings
 from tuirag.ingest import watchstate
 from tuirag.ingest.events import Done, Indexing, Queued
@@ -265,7 +266,9 @@ class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
         raise OSError(errno.ENOSPC, "inotify watch limit reached")
 
 
-def test_inotify_limit_falls_back_to_polling_and_says_so(services: Services, docs: Path) -> None:
+def test_inotify_limit_falls_back_to_polling_and_says_so(
+    services: Services, docs: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     factory = functools.partial(Watcher, observer_factory=_NoWatchesLeft)
     with watching(services, [docs], watcher_factory=factory) as (_, rec):
         notice = next(n for n in rec.notices() if "polling" in n)
@@ -275,6 +278,12 @@ def test_inotify_limit_falls_back_to_polling_and_says_so(services: Services, doc
         assert "max_user_watches" in watchstate.polled(state)[str(docs)]
         write(docs / "p.md", "# Polled\n\nFound by polling, not by inotify.\n")
         wait_until(lambda: str(docs / "p.md") in indexed_text(services.store), what="polled file")
+        capsys.readouterr()
+        main(["status"])
+        main(["doctor"])
+        shown = capsys.readouterr().out
+        assert f"watching   pid {os.getpid()}: 1 folders" in shown
+        assert shown.count(f"{docs}: polling: the inotify watch limit is reached") == 2
     assert watchstate.read(services.store.folder) is None  # stopping clears the state
 
 

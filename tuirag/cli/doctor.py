@@ -56,7 +56,9 @@ def run(args: argparse.Namespace) -> int:
             report(False, f"plugin {info.name}", f"failed to load: {info.error}")
         elif not info.enabled:
             report(None, f"plugin {info.name}", "disabled in config")
-    for line in extra_checks(settings):
+    from tuirag.cli.watch import watch_checks
+
+    for line in [*extra_checks(settings), *watch_checks(settings)]:
         report(*line)
     return 1 if failures else 0
 

@@ -11,6 +11,7 @@ from rich.text import Text
 
 from tuirag.cli.common import services
 from tuirag.cli.output import console, human_bytes
+from tuirag.ingest import watchstate
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -41,6 +42,7 @@ def run(args: argparse.Namespace) -> int:
         "problems": [{"path": r.path, "status": r.status, "reason": r.reason} for r in problems],
         "other_indexes": [str(f) for f in others],
         "folders": svc.settings.index.folders,
+        "watch": watchstate.read(store.folder),
     }
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
@@ -61,6 +63,10 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"updated    {when}")
     if info["folders"]:
         out.print(f"folders    {', '.join(info['folders'])}")
+    if info["watch"]:
+        out.print(f"watching   pid {info['watch']['pid']}: {len(info['watch']['folders'])} folders")
+        for folder, mode in watchstate.polled(info["watch"]).items():
+            out.print(Text(f"           {folder}: {mode}", style="yellow"))
     if info["not_considered"]:
         reasons = ", ".join(
             f"{n} {why}" for why, n in Counter(info["not_considered"]).most_common()
