@@ -269,10 +269,8 @@ def _relative(path: str, root: Path) -> str:
 
 
 @contextmanager
-def temp_index(
-    settings: Settings, corpus: Path, embedder: Embedder | None = None
-) -> Iterator[tuple[Services, IngestReport]]:
-    """Index `corpus` into a throw-away index; yields the services and the ingest report.
+def temp_services(settings: Settings, embedder: Embedder | None = None) -> Iterator[Services]:
+    """Services whose index lives in a throw-away folder, removed on exit.
 
     Only the store is redirected: the embedder keeps the user's model cache, so a
     downloaded model is not fetched again.
@@ -280,16 +278,24 @@ def temp_index(
     from tuirag.backends.store import Store
     from tuirag.services import Services
 
-    corpus = Path(os.path.abspath(corpus))
-    if not corpus.is_dir():
-        raise UserError(f"corpus folder not found: {corpus}", 2)
     with tempfile.TemporaryDirectory(prefix="tuirag-eval-") as tmp:
         svc = Services(settings, embedder)
         emb = svc.embedder
         # cached_property slot: the composition root's own injection idiom (see Services)
         svc.__dict__["store"] = Store(Path(tmp) / "index" / emb.key, emb.key, emb.dim)
-        report = svc.indexer(extra_roots=[corpus]).sync([corpus])
-        yield svc, report
+        yield svc
+
+
+@contextmanager
+def temp_index(
+    settings: Settings, corpus: Path, embedder: Embedder | None = None
+) -> Iterator[tuple[Services, IngestReport]]:
+    """Index `corpus` into a throw-away index; yields the services and the ingest report."""
+    corpus = Path(os.path.abspath(corpus))
+    if not corpus.is_dir():
+        raise UserError(f"corpus folder not found: {corpus}", 2)
+    with temp_services(settings, embedder) as svc:
+        yield svc, svc.indexer(extra_roots=[corpus]).sync([corpus])
 
 
 def evaluate(
