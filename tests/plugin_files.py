@@ -21,7 +21,10 @@ def filler(n: int) -> str:
     return f"Chapter {n} explains the {picks[0]} and the {picks[1]} settings of page {n}, " + (
         f"then the {picks[2]} options. " * 6
     )
-PRICES = [("Model", "Price", "Ports"), ("X1", "$99.00", "4"), ("X2", "$149.50", "8"), ("X3", "$1,299.00", "24")]
+PRICES = [
+    ("Model", "Price", "Ports"), ("R100", "$99.00", "4"), ("R200", "$149.50", "8"),
+    ("R300", "$1,299.00", "24"),
+]  # fmt: skip
 
 
 def manual_pdf(path: Path, pages: int = 3, password: str | None = None) -> Path:

@@ -35,7 +35,7 @@ def test_table_rows_are_markdown_under_their_header(tmp_path: Path) -> None:
     assert table.page == 2
     lines = table.text.split("\n")
     assert lines[0] == "| Model | Price | Ports |"
-    assert "| X2 | $149.50 | 8 |" in lines and "| X3 | $1,299.00 | 24 |" in lines
+    assert "| R200 | $149.50 | 8 |" in lines and "| R300 | $1,299.00 | 24 |" in lines
     # the prose around the table stays on its page, without the table's cells
     page2 = [c.text for c in chunks if c.page == 2 and c.kind == "prose"]
     assert any("compares the models" in t for t in page2)

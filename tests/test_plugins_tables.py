@@ -99,3 +99,32 @@ def test_non_utf8_and_broken_workbooks_are_reported(tmp_path: Path) -> None:
     broken.write_bytes(prices_xlsx(tmp_path / "ok.xlsx").read_bytes()[:500])
     with pytest.raises(ParseFailed, match="not a readable XLSX"):
         parse_file(TablesPlugin(), broken)
+
+
+def test_chunker_packs_rows_evenly_and_never_mixes_tables() -> None:
+    from tuirag.plugins.tables import table_sections
+
+    def rows(n: int, width: int = 1):
+        return [(i, i, [f"item{i}", "word " * width]) for i in range(1, n + 1)]
+
+    chunker = Chunker(bundled_tokenizer(), 96, 10)
+    sections = [*table_sections([(0, 0, ["a", "b"]), *rows(40)], heading="One"),
+                *table_sections([(0, 0, ["c", "d"]), *rows(3)], heading="Two")]  # fmt: skip
+    chunks = list(chunker.chunk(sections))
+    one = [c for c in chunks if c.heading == "One"]
+    sizes = [c.text.count("\n") - 1 for c in one]
+    assert sum(sizes) == 40 and max(sizes) - min(sizes) <= 2  # no lone last row
+    assert all(chunker.count(c.text) <= 96 - 2 for c in chunks)
+    (two,) = [c for c in chunks if c.heading == "Two"]
+    assert two.text.startswith("| c | d |") and (two.start_line, two.end_line) == (1, 3)
+
+
+def test_a_row_too_big_for_a_chunk_is_split_with_the_header_repeated() -> None:
+    from tuirag.plugins.tables import table_sections
+
+    huge = " ".join(f"w{i}" for i in range(90))  # cells are capped at 300 characters
+    sections = list(table_sections([(1, 1, ["k", "v"]), (2, 2, ["big", huge]), (3, 3, ["s", "1"])]))
+    chunks = list(Chunker(bundled_tokenizer(), 64, 5).chunk(sections))
+    assert len(chunks) >= 3
+    assert all(c.text.startswith("| k | v |\n| --- | --- |") for c in chunks)
+    assert chunks[-1].text.endswith("| s | 1 |")

@@ -8,6 +8,7 @@ chunk knows its page and line range, and repeats its section's header.
 from __future__ import annotations
 
 import bisect
+import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -47,34 +48,44 @@ class Chunker:
         return max(16, self.max_tokens - _SPECIAL_TOKENS - header_cost)
 
     def _pack_rows(self, sections: Iterable[Section]) -> Iterator[Section]:
-        """Join consecutive table rows of one table into whole-row groups that fit.
+        """Join consecutive rows of one table into whole-row groups that fit.
 
         A row is a section with kind "table", split=False and a header; rows of one
-        table share header, heading and page. A single row too big for any chunk is
-        the one case where a row is cut (by the normal splitter, header repeated).
+        table share header, heading and page.
         """
-        group: list[Section] = []
-        used = budget = 0
+        run: list[Section] = []
         for section in sections:
             is_row = section.kind == "table" and not section.split and bool(section.header)
-            same = bool(group) and (section.header, section.heading, section.page) == (
-                group[0].header, group[0].heading, group[0].page
-            )
-            cost = self.count(section.text) + 1 if is_row else 0
-            if group and (not is_row or not same or used + cost > budget):
-                yield _join_rows(group)
-                group, used = [], 0
+            key = (section.header, section.heading, section.page)
+            if is_row and (not run or key == (run[0].header, run[0].heading, run[0].page)):
+                run.append(section)
+                continue
+            yield from self._pack_run(run)
+            run = [section] if is_row else []
             if not is_row:
                 yield section
-                continue
-            budget = self._budget(section.header.strip())
-            if cost > budget:
-                yield replace(section, split=True)
-                continue
-            group.append(section)
-            used += cost
-        if group:
-            yield _join_rows(group)
+        yield from self._pack_run(run)
+
+    def _pack_run(self, rows: list[Section]) -> Iterator[Section]:
+        """Rows of one table in the fewest groups of about equal size within the budget.
+
+        Equal groups keep a lone last row from becoming a tiny chunk that outranks
+        its table. A single row too big for any chunk is the one case where a row
+        is cut (by the normal splitter, header repeated).
+        """
+        if not rows:
+            return
+        budget = self._budget(rows[0].header.strip())
+        costs = [self.count(r.text) + 1 for r in rows]
+        fits = [c for c in costs if c <= budget]
+        count = max(1, math.ceil(sum(fits) / budget))
+        while True:
+            groups = _greedy(rows, costs, budget, sum(fits) / count)
+            if sum(1 for g in groups if isinstance(g, list)) <= count:
+                break
+            count += 1
+        for group in groups:
+            yield _join_rows(group) if isinstance(group, list) else replace(group, split=True)
 
     def _section(self, section: Section, first_ordinal: int) -> Iterator[Chunk]:
         text = section.text
@@ -147,6 +158,27 @@ class Chunker:
             return pos
         match = re.compile(r"\s").search(text, pos, end)
         return match.end() if match else pos
+
+
+def _greedy(
+    rows: list[Section], costs: list[int], budget: int, target: float
+) -> list[list[Section] | Section]:
+    """Fill groups up to about `target` tokens; an oversized row stands alone."""
+    groups: list[list[Section] | Section] = []
+    group: list[Section] = []
+    used = 0
+    for row, cost in zip(rows, costs, strict=True):
+        if group and (cost > budget or used + cost > budget or used + cost / 2 > target):
+            groups.append(group)
+            group, used = [], 0
+        if cost > budget:
+            groups.append(row)
+            continue
+        group.append(row)
+        used += cost
+    if group:
+        groups.append(group)
+    return groups
 
 
 def _join_rows(rows: list[Section]) -> Section:
