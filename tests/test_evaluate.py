@@ -173,3 +173,22 @@ def test_eval_with_a_missing_corpus_is_one_line(
     code = main(["eval", str(qs), "--corpus", str(tmp_path / "nowhere")])
     err = capsys.readouterr().err
     assert code == 2 and "corpus folder not found" in err and "Traceback" not in err
+
+
+def test_public_eval_set_matches_its_corpus(tmp_path: Path) -> None:
+    """Every question's expected strings are in the generated file it names."""
+    import importlib.util
+
+    script = Path(__file__).parent.parent / "bench" / "eval" / "make_corpus.py"
+    spec = importlib.util.spec_from_file_location("make_corpus", script)
+    assert spec and spec.loader
+    make_corpus = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(make_corpus)
+    texts = make_corpus.generate(tmp_path / "corpus")
+    assert make_corpus.check(texts) == []
+    questions = parse_questions(make_corpus.QUESTIONS.read_text(encoding="utf-8").splitlines())
+    assert len(questions) >= 50
+    assert sum(q.lang == "zh" for q in questions) >= 10
+    assert {q.kind for q in questions} == {"pdf", "table", "code", "doc"}
+    assert {q.style for q in questions} == {"paraphrase", "exact", "table", "colloquial"}
+    assert all((tmp_path / "corpus" / q.file).is_file() for q in questions)
