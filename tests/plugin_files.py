@@ -12,7 +12,18 @@ BODY = {
     3: "Chapter three covers the mesh setup: pair satellites by holding WPS for five seconds.",
 }
 HEADER = "ACME Router Manual - Confidential"
-WORDS = "antenna bridge channel dongle ethernet firmware gateway hotspot interface jumbo".split()
+WORDS = [
+    "antenna",
+    "bridge",
+    "channel",
+    "dongle",
+    "ethernet",
+    "firmware",
+    "gateway",
+    "hotspot",
+    "interface",
+    "jumbo",
+]
 
 
 def filler(n: int) -> str:
@@ -21,6 +32,8 @@ def filler(n: int) -> str:
     return f"Chapter {n} explains the {picks[0]} and the {picks[1]} settings of page {n}, " + (
         f"then the {picks[2]} options. " * 6
     )
+
+
 PRICES = [
     ("Model", "Price", "Ports"), ("R100", "$99.00", "4"), ("R200", "$149.50", "8"),
     ("R300", "$1,299.00", "24"),
@@ -112,7 +125,12 @@ def report_docx(path: Path) -> Path:
     document.add_heading("Linux", 2)
     document.add_paragraph("Use the apt repository for Debian and Ubuntu.")
     table = document.add_table(rows=2, cols=2)
-    for (r, c), value in {(0, 0): "Package", (0, 1): "Size", (1, 0): "tuirag-cli", (1, 1): "12 MB"}.items():
+    for (r, c), value in {
+        (0, 0): "Package",
+        (0, 1): "Size",
+        (1, 0): "tuirag-cli",
+        (1, 1): "12 MB",
+    }.items():
         table.cell(r, c).text = value
     document.add_heading("Usage", 1)
     document.add_paragraph("Open a terminal and ask a question.")
@@ -124,7 +142,10 @@ def deck_pptx(path: Path) -> Path:
     from pptx import Presentation
 
     deck = Presentation()
-    for title, text in [("Roadmap", "Ship version two in March."), ("Risks", "Supply chain delays in Q2.")]:
+    for title, text in [
+        ("Roadmap", "Ship version two in March."),
+        ("Risks", "Supply chain delays in Q2."),
+    ]:
         slide = deck.slides.add_slide(deck.slide_layouts[1])
         slide.shapes.title.text = title
         slide.placeholders[1].text = text
@@ -139,7 +160,9 @@ def mail_eml(path: Path) -> Path:
     message["To"] = "bob@example.com"
     message["Date"] = "Mon, 1 Jan 2024 10:00:00 +0000"
     message.set_content("Hi Bob,\n\nThe budget for Q3 is 42,000 EUR.\n\nAlice")
-    message.add_alternative("<p>Hi Bob,</p><p>The budget for Q3 is <b>42,000 EUR</b>.</p>", subtype="html")
+    message.add_alternative(
+        "<p>Hi Bob,</p><p>The budget for Q3 is <b>42,000 EUR</b>.</p>", subtype="html"
+    )
     path.write_bytes(bytes(message))
     return path
 

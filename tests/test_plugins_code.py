@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
-
 from plugin_files import PYTHON_SOURCE
+
 from tuirag.backends.embedder import bundled_tokenizer
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import parse_file
@@ -19,7 +20,8 @@ SOURCES = {
         [("type Server", 3, 4), ("func Server.Start", 6, 9)],
     ),
     "lib.rs": (
-        "struct Bar;\n\nimpl Foo for Bar {\n    fn x(&self) -> u32 {\n        1\n    }\n}\n\nfn main() {}\n",
+        "struct Bar;\n\nimpl Foo for Bar {\n    fn x(&self) -> u32 {\n        1\n    }\n}\n\n"
+        "fn main() {}\n",
         [("struct Bar", 1, 1), ("impl Foo for Bar", 3, 7), ("fn main", 9, 9)],
     ),
     "net.cpp": (
@@ -95,7 +97,7 @@ def test_big_function_is_split_with_its_header_on_every_chunk(tmp_path: Path) ->
         assert chunk.text.split("\n")[0].endswith("/big.py:1-83 · python · def accumulate")
         assert chunk.heading == "accumulate" and chunk.kind == "code"
     assert chunks[0].start_line == 1 and chunks[-1].end_line == 83
-    assert all(a.end_line >= b.start_line - 1 for a, b in zip(chunks, chunks[1:], strict=False))
+    assert all(a.end_line >= b.start_line - 1 for a, b in itertools.pairwise(chunks))
 
 
 def test_other_sources_fall_back_to_line_windows(tmp_path: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from plugin_files import PAGE_HTML, PAGE_RST, deck_pptx, mail_eml, report_docx
+
 from tuirag.ingest.parse import ParseFailed, parse_file
 from tuirag.plugins.documents import DocumentsPlugin
 
@@ -59,7 +59,8 @@ def test_rst_sections_by_adornment_level(tmp_path: Path) -> None:
     path.write_text(PAGE_RST)
     sections = parse_file(DocumentsPlugin(), path)
     assert [(s.heading, s.start_line) for s in sections] == [
-        ("Guide", 1), ("Guide > Install", 6), ("Guide > Install > Linux", 11), ("Guide > Usage", 16),
+        ("Guide", 1), ("Guide > Install", 6), ("Guide > Install > Linux", 11),
+        ("Guide > Usage", 16),
     ]  # fmt: skip
     assert "Use apt on Debian." in sections[2].text
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from plugin_files import manual_pdf, prices_xlsx
+
 from tuirag.ingest.parse import IsolatedParser, ParseFailed
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import load_registry

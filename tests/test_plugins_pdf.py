@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from plugin_files import HEADER, manual_pdf, scanned_pdf
+
 from tuirag.backends.embedder import bundled_tokenizer
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import ParseFailed, parse_file
@@ -63,7 +63,10 @@ def test_drop_running_lines_keeps_body_lines_that_differ() -> None:
     ("make", "reason"),
     [
         (lambda p: manual_pdf(p, password="s3cret"), "encrypted PDF"),
-        (lambda p: p.write_bytes(manual_pdf(p).read_bytes()[:700]) and p, "damaged or unreadable PDF"),
+        (
+            lambda p: p.write_bytes(manual_pdf(p).read_bytes()[:700]) and p,
+            "damaged or unreadable PDF",
+        ),
         (lambda p: p.write_text("just some text, not a PDF") and p, "not a PDF"),
         (scanned_pdf, "no text layer"),
     ],

@@ -5,8 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from plugin_files import (
+    PAGE_HTML,
+    PYTHON_SOURCE,
+    deck_pptx,
+    mail_eml,
+    manual_pdf,
+    prices_xlsx,
+    report_docx,
+)
 
-from plugin_files import PAGE_HTML, PYTHON_SOURCE, deck_pptx, mail_eml, manual_pdf, prices_xlsx, report_docx
 from tuirag.plugins.registry import load_registry
 
 

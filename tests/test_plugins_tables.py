@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from plugin_files import prices_xls, prices_xlsx
+
 from tuirag.backends.embedder import bundled_tokenizer
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import ParseFailed, parse_file
@@ -47,7 +47,9 @@ def test_xlsx_chunks_repeat_header_name_sheet_and_keep_rows_whole(tmp_path: Path
 
 def test_csv_keeps_text_as_written_and_uses_file_lines(tmp_path: Path) -> None:
     path = tmp_path / "stock.csv"
-    path.write_text('sku;price;note\nA-1;1.234,50 €;"two\nlines"\nA-2;0,99 €;ok\n', encoding="utf-8")
+    path.write_text(
+        'sku;price;note\nA-1;1.234,50 €;"two\nlines"\nA-2;0,99 €;ok\n', encoding="utf-8"
+    )
     (chunk,) = _chunks(path)
     assert chunk.text.split("\n") == [
         "| sku | price | note |", "| --- | --- | --- |",

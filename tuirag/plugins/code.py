@@ -73,8 +73,11 @@ _JAVA_TYPES = (
 )  # fmt: skip
 
 PYTHON = Language(
-    "python", "tree_sitter_python", {"function_definition": "def", "class_definition": "class"},
-    comment="#", containers=frozenset({"class_definition"}),
+    "python",
+    "tree_sitter_python",
+    {"function_definition": "def", "class_definition": "class"},
+    comment="#",
+    containers=frozenset({"class_definition"}),
     wrappers=frozenset({"decorated_definition"}),
 )
 JAVASCRIPT = Language("javascript", "tree_sitter_javascript", _JS_SYMBOLS, **_JS)
@@ -83,29 +86,45 @@ TYPESCRIPT = Language(
 )
 TSX = Language("tsx", "tree_sitter_typescript", _TS_SYMBOLS, function="language_tsx", **_JS)
 GO = Language(
-    "go", "tree_sitter_go",
+    "go",
+    "tree_sitter_go",
     {"function_declaration": "func", "method_declaration": "func", "type_declaration": "type"},
 )
 RUST = Language(
-    "rust", "tree_sitter_rust",
-    {"function_item": "fn", "struct_item": "struct", "enum_item": "enum", "trait_item": "trait",
-     "impl_item": "impl", "mod_item": "mod", "macro_definition": "macro_rules!",
-     "union_item": "union"},
+    "rust",
+    "tree_sitter_rust",
+    {
+        "function_item": "fn",
+        "struct_item": "struct",
+        "enum_item": "enum",
+        "trait_item": "trait",
+        "impl_item": "impl",
+        "mod_item": "mod",
+        "macro_definition": "macro_rules!",
+        "union_item": "union",
+    },
     containers=frozenset({"impl_item", "trait_item", "mod_item"}),
 )
 C = Language("c", "tree_sitter_c", _C_SYMBOLS)
 CPP = Language(
-    "cpp", "tree_sitter_cpp",
+    "cpp",
+    "tree_sitter_cpp",
     {**_C_SYMBOLS, "class_specifier": "class"},
     containers=frozenset({"class_specifier", "struct_specifier"}),
     wrappers=frozenset({"template_declaration"}),
     scopes=frozenset({"namespace_definition", "linkage_specification"}),
 )
 JAVA = Language(
-    "java", "tree_sitter_java",
-    {**dict.fromkeys(_JAVA_TYPES, "class"), "interface_declaration": "interface",
-     "enum_declaration": "enum", "record_declaration": "record",
-     "method_declaration": "method", "constructor_declaration": "constructor"},
+    "java",
+    "tree_sitter_java",
+    {
+        **dict.fromkeys(_JAVA_TYPES, "class"),
+        "interface_declaration": "interface",
+        "enum_declaration": "enum",
+        "record_declaration": "record",
+        "method_declaration": "method",
+        "constructor_declaration": "constructor",
+    },
     containers=frozenset(_JAVA_TYPES),
 )
 SHELL = Language("shell", "tree_sitter_bash", {"function_definition": "function"}, comment="#")
