@@ -102,6 +102,7 @@ class BackgroundIndexer:
         self._watcher: Watcher | None = None
         self._dirty = False
         self._failures = 0
+        self._modes: dict[str, str] | None = None
         self.writer_pid: int | None = None
 
     # ---- the API -----------------------------------------------------------
@@ -380,11 +381,14 @@ class BackgroundIndexer:
         self._watcher.rules = self.services.rules(self.folders)
 
     def _save_modes(self) -> None:
-        if self._watcher is not None:
-            try:
-                watchstate.write(self.services.store.folder, self._watcher.modes())
-            except OSError:
-                log.debug("cannot write watch state", exc_info=True)
+        """Tell `status`/`doctor` how folders are watched (only when that changed)."""
+        if self._watcher is None or (modes := self._watcher.modes()) == self._modes:
+            return
+        self._modes = modes
+        try:
+            watchstate.write(self.services.store.folder, modes)
+        except OSError:
+            log.debug("cannot write watch state", exc_info=True)
 
 
 def _resolve(path: Path) -> Path:
