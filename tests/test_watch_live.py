@@ -308,3 +308,34 @@ def test_symlinks_are_not_followed_out_of_the_root_and_loops_end(
         assert paths == {str(docs / "real" / "inside.md"), str(docs / "alias.md")}
         assert not any("private" in p or "outdir" in p for p in paths)
         assert_consistent(store)
+
+
+def test_a_root_reached_through_a_symlink_is_one_folder_to_ingest_and_watch(
+    services: Services, tmp_path: Path
+) -> None:
+    real = tmp_path / "real"
+    write(real / "a.md", "# Alpha\n\nThe first letter.\n")
+    os.symlink(real, tmp_path / "link")
+    assert main(["ingest", "-q", str(tmp_path / "link")]) == 0
+    with watching(services, [tmp_path / "link"]) as (bg, rec):
+        store = services.store
+        target = real.resolve() / "a.md"
+        assert rec.outcomes("unchanged", target)  # ingest's rows, not new ones
+        write(real / "a.md", "# Alpha\n\nThe first letter, edited.\n")
+        wait_until(lambda: "edited" in indexed_text(store)[str(target)], what="edit")
+        settle(bg, rec)
+        assert set(store.file_records()) == {str(target)}
+        assert_consistent(store)
+
+
+def test_a_quote_in_a_file_name_cannot_widen_a_delete(services: Services, docs: Path) -> None:
+    tricky = docs / "a' OR '1'='1.md"
+    write(tricky, "# Tricky\n\nA file with a quote in its name.\n")
+    write(docs / "plain.md", "# Plain\n\nAn ordinary file.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        assert set(indexed_text(store)) == {str(tricky), str(docs / "plain.md")}
+        tricky.unlink()
+        wait_until(lambda: set(indexed_text(store)) == {str(docs / "plain.md")}, what="delete")
+        settle(bg, rec)
+        assert set(store.file_records()) == {str(docs / "plain.md")}

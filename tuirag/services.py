@@ -64,7 +64,8 @@ class Services:
         )
 
     def roots(self) -> list[Path]:
-        return [Path(f).expanduser() for f in self.settings.index.folders]
+        # resolved once (macOS /var is /private/var): ingest, watcher and rules then agree
+        return [Path(f).expanduser().resolve() for f in self.settings.index.folders]
 
     def indexer(self, extra_roots: list[Path] | None = None) -> Indexer:
         from tuirag.ingest.chunker import Chunker

@@ -33,7 +33,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     svc = services(args)
-    roots = [p.expanduser() for p in args.paths] or svc.roots()
+    roots = [p.expanduser().resolve() for p in args.paths] or svc.roots()
     if not roots:
         raise UserError(
             "no folders to index: pass some (`tuirag ingest ~/docs`) "
