@@ -100,10 +100,11 @@ def real_model_available() -> str:
 class _SmallModel:
     """SmolLM2 via llama-cpp-python; one context size loaded at a time, one request at a time."""
 
-    def __init__(self, threads: int = 2) -> None:
+    def __init__(self, threads: int = 2, gpu_layers: int = 0) -> None:
         self._llama: Any = None
         self._n_ctx = 0
         self._threads = threads
+        self._gpu_layers = gpu_layers  # -1 = all, with a CUDA build of llama-cpp-python
         self._lock = threading.Lock()
 
     def _load(self, n_ctx: int) -> Any:
@@ -111,7 +112,12 @@ class _SmallModel:
 
         if self._llama is None or self._n_ctx != n_ctx:
             self._llama = Llama(
-                str(small_model_path()), n_ctx=n_ctx, n_threads=self._threads, verbose=False, seed=0
+                str(small_model_path()),
+                n_ctx=n_ctx,
+                n_threads=self._threads,
+                n_gpu_layers=self._gpu_layers,
+                verbose=False,
+                seed=0,
             )
             self._n_ctx = n_ctx
         return self._llama
@@ -151,6 +157,8 @@ class OllamaServer:
         real_model: bool = False,
         reply: str | Callable[[dict[str, Any]], str] = "The documents say so [1].",
         token_delay: float = 0.0,
+        gpu_layers: int = 0,
+        port: int = 0,
     ) -> None:
         self.models: dict[str, FakeModel] = {
             m.name: m for m in (models if models is not None else [FakeModel(DEFAULT_MODEL)])
@@ -164,9 +172,10 @@ class OllamaServer:
         self.loaded: dict[str, float] = {}  # model -> when loaded (for /api/ps)
         self.disconnected = threading.Event()
         self._failures: list[str] = []
-        self._small = _SmallModel() if real_model else None
+        self._small = _SmallModel(gpu_layers=gpu_layers) if real_model else None
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
+        self._port = port  # 0: any free port
         self._thread: threading.Thread | None = None
 
     # ---- lifecycle ------------------------------------------------------
@@ -177,7 +186,7 @@ class OllamaServer:
         class Handler(_Handler):
             server_owner = owner
 
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", self._port), Handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
@@ -413,7 +422,7 @@ class _Handler(BaseHTTPRequestHandler):
         started = time.perf_counter_ns()
         pieces = owner._answer(body)
         prompt_tokens = int(next(pieces))
-        first_ns = time.perf_counter_ns()
+        first_ns = time.perf_counter_ns()  # moved to the first piece's arrival when streaming
         if not body.get("stream", True):
             text = "".join(str(p) for p in pieces)
             return self._json(
@@ -431,6 +440,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return self._end_stream()
             if owner.token_delay:
                 time.sleep(owner.token_delay)
+            if count == 0:
+                first_ns = time.perf_counter_ns()  # prompt evaluated, generation under way
             message = {"role": "assistant", "content": str(piece)}
             if not self._line(
                 {"model": name, "created_at": created, "message": message, "done": False}

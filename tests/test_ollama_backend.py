@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 
 import pytest
 from ollama_server import DEFAULT_MODEL, FakeModel, OllamaServer
@@ -113,16 +114,18 @@ async def _drain(llm: OllamaLLM) -> None:
 
 
 async def test_daemon_down_then_up_without_restart() -> None:
-    llm = OllamaLLM(OllamaSettings(host="http://127.0.0.1:9"))
+    with socket.socket() as probe:  # a free port, with nothing listening once closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    llm = OllamaLLM(OllamaSettings(host=f"http://127.0.0.1:{port}"))
     with pytest.raises(LlmError) as down:
         await llm.list_models()
     assert down.value.message == (
-        "Ollama is not running at http://127.0.0.1:9: start it with `ollama serve`"
+        f"Ollama is not running at http://127.0.0.1:{port}: start it with `ollama serve`"
     )
-    with OllamaServer() as server:  # the daemon comes up; a new backend for its host works
-        llm = OllamaLLM(OllamaSettings(host=server.host))
+    with OllamaServer(port=port):  # the daemon comes up: the same backend now works
         assert [m.name for m in await llm.list_models()] == [DEFAULT_MODEL]
-        await llm.aclose()
+    await llm.aclose()
 
 
 def test_loopback_detection() -> None:

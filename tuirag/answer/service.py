@@ -42,8 +42,13 @@ class _Found:
 
 
 def not_found_message(hits: Sequence[Hit], min_score: float) -> str:
-    best = max((h.vector_score for h in hits if h.vector_score is not None), default=None)
-    closest = f"the closest passage scores {best:.2f}" if best is not None else "nothing matched"
+    if not hits:
+        return (
+            "Nothing in the index matched this question. Is the index empty? "
+            "Index your folders with `tuirag ingest FOLDER`."
+        )
+    best = max((h.vector_score for h in hits if h.vector_score is not None), default=0.0)
+    closest = f"the closest passage scores {best:.2f}"
     return (
         "Your indexed documents do not seem to contain this: "
         f"{closest}, below answer.min_score = {min_score:.2f}. "
@@ -145,6 +150,13 @@ class Answerer:
         )
         prompt_ms = _ms(started)
         yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
+        if not fitted.sources:
+            yield Failed(
+                "other",
+                f"no passage fits in a {num_ctx}-token context window beside the question: "
+                "raise ollama.num_ctx (or ollama.max_ctx)",
+            )
+            return
 
         parts: list[str] = []
         stats: ChatStats | None = None

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import sys
 from dataclasses import dataclass, field
 
@@ -49,6 +50,7 @@ class _Outcome:
     parts: list[str] = field(default_factory=list)
     finished: Finished | None = None
     failed: Failed | None = None
+    reader_gone: bool = False  # stdout's reader closed the pipe (`| head`)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +65,10 @@ def run(args: argparse.Namespace) -> int:
         note(f"note: passages from your documents go to {llm.host} (not this machine)")
     answerer = Answerer(svc, llm)
     outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
+    if outcome.reader_gone:
+        # nobody reads any more; point stdout at /dev/null so exit's flush cannot fail
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     if args.json:
         print(json.dumps(_as_json(outcome), ensure_ascii=False, indent=2))
     else:
@@ -82,8 +88,12 @@ async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
                 elif isinstance(event, Token):
                     outcome.parts.append(event.text)
                     if stream:
-                        sys.stdout.write(strip_controls(event.text))
-                        sys.stdout.flush()
+                        try:
+                            sys.stdout.write(strip_controls(event.text))
+                            sys.stdout.flush()
+                        except BrokenPipeError:
+                            outcome.reader_gone = True  # leaving closes the request too
+                            break
                 elif isinstance(event, Finished):
                     outcome.finished = event
                 else:
