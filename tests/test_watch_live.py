@@ -339,3 +339,26 @@ def test_a_quote_in_a_file_name_cannot_widen_a_delete(services: Services, docs: 
         wait_until(lambda: set(indexed_text(store)) == {str(docs / "plain.md")}, what="delete")
         settle(bg, rec)
         assert set(store.file_records()) == {str(docs / "plain.md")}
+
+
+def test_folders_added_and_removed_while_running(
+    services: Services, docs: Path, tmp_path: Path
+) -> None:
+    other = (tmp_path / "other").resolve()
+    write(other / "o.md", "# Other\n\nA note in the second folder.\n")
+    write(docs / "d.md", "# Docs\n\nA note in the first folder.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        assert set(indexed_text(store)) == {str(docs / "d.md")}
+        bg.add_folder(other)
+        wait_until(lambda: str(other / "o.md") in indexed_text(store), what="added folder")
+        write(other / "live.md", "# Live\n\nWritten after the folder was added.\n")
+        wait_until(lambda: str(other / "live.md") in indexed_text(store), what="its events")
+        bg.remove_folder(other, forget=True)
+        wait_until(lambda: set(indexed_text(store)) == {str(docs / "d.md")}, what="forgotten")
+        write(other / "ignored.md", "# Ignored\n\nNobody watches this folder now.\n")
+        write(docs / "d2.md", "# Docs 2\n\nStill watched.\n")
+        wait_until(lambda: str(docs / "d2.md") in indexed_text(store), what="docs still watched")
+        settle(bg, rec)
+        assert str(other / "ignored.md") not in indexed_text(store)
+        assert_consistent(store)

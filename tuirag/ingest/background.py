@@ -371,7 +371,7 @@ class BackgroundIndexer:
             self.folders.remove(path)
             self._watcher.unwatch(path)
             self._rules_changed()
-            if command.forget:
+            if command.forget and not _in_any(path, self.folders):  # else still watched
                 self._done(self._indexer_or_new().forget(path))
         self._save_modes()
 
