@@ -125,8 +125,12 @@ CASES = [
     Case("html", "files", _many(".html", lambda p: p.write_text(gen.PAGE_HTML * 4)), _files),
     Case("eml", "files", _many(".eml", gen.mail_eml), _files),
     Case("rst", "files", _many(".rst", lambda p: p.write_text(gen.PAGE_RST * 4)), _files),
-    Case("markdown", "files", _many(".md", lambda p: p.write_text("# T\n\n" + gen.BODY[3] * 20)),
-         _files),  # fmt: skip
+    Case(
+        "markdown",
+        "files",
+        _many(".md", lambda p: p.write_text("# T\n\n" + gen.BODY[3] * 20)),
+        _files,
+    ),
     Case("text", "files", _many(".txt", lambda p: p.write_text(gen.BODY[1] * 40)), _files),
 ]
 SCALE = {"pages": (200, 40), "rows": (20_000, 2_000), "files": (200, 40)}  # full, quick
