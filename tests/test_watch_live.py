@@ -362,3 +362,38 @@ def test_folders_added_and_removed_while_running(
         settle(bg, rec)
         assert str(other / "ignored.md") not in indexed_text(store)
         assert_consistent(store)
+
+
+def test_periodic_reconcile_repairs_what_no_event_reported(
+    services: Services, settings: Settings, docs: Path
+) -> None:
+    settings.watch.poll_folders = [str(docs)]
+    settings.watch.poll_interval_s = 600  # the poller will not look again during this test
+    settings.watch.reconcile_minutes = 0.02  # a rescan every 1.2 s
+    write(docs / "a.md", "# A\n\nBefore.\n")
+    with watching(services, [docs]):
+        write(docs / "a.md", "# A\n\nChanged without an event reaching us.\n")
+        write(docs / "b.md", "# B\n\nAdded without an event reaching us.\n")
+        wait_until(
+            lambda: (
+                "without an event" in indexed_text(services.store).get(str(docs / "a.md"), "")
+                and str(docs / "b.md") in indexed_text(services.store)
+            ),
+            what="the periodic reconcile",
+        )
+        assert_consistent(services.store)
+
+
+def test_queue_overflow_turns_into_one_full_rescan(
+    services: Services, settings: Settings, docs: Path
+) -> None:
+    settings.watch.max_pending = 5
+    settings.watch.debounce_ms = 1000  # the burst is queued before anything is due
+    with watching(services, [docs]) as (bg, rec):
+        for i in range(30):
+            write(docs / f"burst{i:02}.md", f"# Burst {i}\n\nOne of thirty files at once, {i}.\n")
+        wait_until(lambda: set(indexed_text(services.store)) == disk_files(docs), what="all 30")
+        settle(bg, rec)
+        assert any("too many changes" in n for n in rec.notices())
+        assert len(rec.outcomes("indexed")) == 30  # each file once, by the rescan
+        assert_consistent(services.store)

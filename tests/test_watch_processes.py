@@ -125,7 +125,11 @@ def test_daemon_writes_while_others_read_and_the_reader_takes_over(
         assert "Traceback" not in busy.stderr
 
         write(docs / "b.md", "# Lighthouse\n\nThe lighthouse keeper polishes the lens.\n")
-        daemon.wait_logged("indexed", str(docs / "b.md"))
+        write(docs / ".env", "TOKEN=1\n")  # a secret: never even queued
+        (docs / "a.md").unlink()
+        daemon.wait_logged("indexed", str(docs / "b.md"), "(1 chunks, 1 embedded)")
+        daemon.wait_logged("removed", str(docs / "a.md"))
+        assert not daemon.logged(".env")
         found = tuirag(config, "search", "who polishes the lens", "--json", "-k", "1")
         assert found.returncode == 0, found.stderr
         assert json.loads(found.stdout)[0]["path"] == str(docs / "b.md")
