@@ -92,3 +92,33 @@ def test_hi_res_without_the_layout_extra_says_what_to_install(tmp_path: Path, mo
     monkeypatch.setitem(sys.modules, "unstructured.partition.pdf", None)  # as on a default install
     with pytest.raises(ParseFailed, match=r"tuirag\[layout\]"):
         parse_file(PdfPlugin({"strategy": "hi_res"}), manual_pdf(tmp_path / "m.pdf"))
+
+
+REAL_PDFS = [
+    Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf"),  # a Debian-packaged TeX manual
+    Path("/usr/share/doc/shared-mime-info/shared-mime-info-spec.pdf"),
+]
+
+
+@pytest.mark.parametrize("path", REAL_PDFS, ids=lambda p: p.name)
+def test_real_pdfs_keep_word_spaces_on_every_page(path: Path) -> None:
+    """FAILURE-MODES 14a: extraction that drops spaces glues words into long runs."""
+    if not path.exists():
+        pytest.skip(f"{path} is not on this machine")
+    import re
+
+    import pypdfium2 as pdfium
+
+    sections = parse_file(PdfPlugin(), path)
+    pages = len(pdfium.PdfDocument(str(path)))
+    assert {s.page for s in sections} == set(range(1, pages + 1)) - _blank_pages(path)
+    words = re.findall(r"[A-Za-z]+", " ".join(s.text for s in sections))
+    glued = [w for w in words if len(w) >= 30]
+    assert len(words) > 200 * pages / 10 and glued == []
+
+
+def _blank_pages(path: Path) -> set[int]:
+    import pypdfium2 as pdfium
+
+    doc = pdfium.PdfDocument(str(path))
+    return {i + 1 for i, page in enumerate(doc) if not page.get_textpage().get_text_range().strip()}

@@ -24,6 +24,7 @@ from tuirag.plugins.tables import table_sections
 from tuirag.types import Section
 
 _PATH_OBJECT = 2  # FPDF_PAGEOBJ_PATH: lines and boxes, which ruled tables are drawn with
+_RULE_MIN_PT = 30  # a table rule or cell border is at least this long (points)
 _EDGE_LINES = 2  # lines at each end of a page that may be a running header or footer
 _RUNNING_MAX_CHARS = 80
 _TABLE_MARK = "\x00table:"  # stands in for a table in page text; never a running line
@@ -79,9 +80,7 @@ class PdfPlugin(FormatPlugin):
         page = doc[index]
         try:
             text = page.get_textpage().get_text_range().replace("\r\n", "\n")
-            drawn = self.options.get("tables", True) and any(
-                obj.type == _PATH_OBJECT for obj in page.get_objects()
-            )
+            drawn = self.options.get("tables", True) and _has_rules(page)
         finally:
             page.close()
         if drawn:
@@ -97,6 +96,22 @@ class PdfPlugin(FormatPlugin):
                         parts.append(block)
                 return "\n".join(parts), tables
         return text, []
+
+
+def _has_rules(page: Any) -> bool:
+    """Whether the page draws at least two long lines or boxes, as a ruled table does.
+
+    Short strokes (TeX draws underscores and rules in formulas as paths) do not count,
+    so text pages skip pdfplumber, which costs ~100 ms a page.
+    """
+    long = 0
+    for obj in page.get_objects():
+        if obj.type == _PATH_OBJECT:
+            left, bottom, right, top = obj.get_bounds()
+            long += max(right - left, top - bottom) >= _RULE_MIN_PT
+            if long >= 2:
+                return True
+    return False
 
 
 def _pdfium_reason(exc: Exception) -> str:
