@@ -177,7 +177,10 @@ class BackgroundIndexer:
             for folder in self.folders:
                 self._watcher.watch(folder)
             self._save_modes()
-            self._full_sync("startup")
+            # on failure the folders are queued as rescans, retried with backoff
+            self._guarded(
+                partial(self._full_sync, "startup"), [(str(f), "tree") for f in self.folders]
+            )
             self._loop()
         except _Stopped:
             pass
@@ -202,7 +205,8 @@ class BackgroundIndexer:
                 holder = _holder(lock)
                 if holder != self.writer_pid:
                     self.writer_pid = holder
-                    self._publish(Notice(f"indexing is done by pid {holder}; showing its updates"))
+                    who = f"pid {holder}" if holder else "another process"
+                    self._publish(Notice(f"indexing is done by {who}; showing its updates"))
                 store.refresh()
                 if (count := store.count()) != chunks:
                     chunks = count
@@ -400,8 +404,9 @@ def _in_any(path: Path, roots: list[Path]) -> bool:
     return any(_under(path, r) for r in roots)
 
 
-def _holder(lock: WriterLock) -> int | None:
+def _holder(lock: WriterLock) -> int:
+    """The writing process's pid from the lock file (0 if unreadable)."""
     try:
         return int(lock.path.read_text().strip())
     except (OSError, ValueError):
-        return None
+        return 0
