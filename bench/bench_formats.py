@@ -113,9 +113,27 @@ def _scale(paths: list[Path], scale: int) -> int:
     return scale
 
 
+REAL_PDF = Path("/usr/share/doc/libtasn1-doc/libtasn1.pdf")  # a Debian TeX manual, if present
+
+
+def _real_pdf(folder: Path, scale: int) -> list[Path]:
+    return [REAL_PDF]
+
+
+def _pages(paths: list[Path], scale: int) -> int:
+    import pypdfium2 as pdfium
+
+    return len(pdfium.PdfDocument(str(paths[0])))
+
+
 CASES = [
     Case("pdf (text, 1 table page)", "pages", _pdf, _scale),
     Case("pdf (a table on every page)", "pages", _pdf_tables, _scale),
+    *(
+        [Case("pdf (real: libtasn1 manual)", "pages", _real_pdf, _pages)]
+        if REAL_PDF.exists()
+        else []
+    ),
     Case("xlsx", "rows", _xlsx, _scale),
     Case("xls", "rows", _xls, _scale),
     Case("csv", "rows", _csv, _scale),
@@ -133,7 +151,7 @@ CASES = [
     ),
     Case("text", "files", _many(".txt", lambda p: p.write_text(gen.BODY[1] * 40)), _files),
 ]
-SCALE = {"pages": (200, 40), "rows": (20_000, 2_000), "files": (200, 40)}  # full, quick
+SCALE = {"pages": (100, 20), "rows": (20_000, 2_000), "files": (200, 40)}  # full, quick
 
 
 def main() -> None:
