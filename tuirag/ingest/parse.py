@@ -126,7 +126,7 @@ class IsolatedParser:
         self._finalizer: weakref.finalize | None = None
 
     def __call__(self, plugin: FormatPlugin, path: Path) -> list[Section]:
-        if not getattr(plugin, "isolate", True):
+        if not plugin.isolate:
             return parse_file(plugin, path)
         with self._lock:
             return self._remote(plugin, path)

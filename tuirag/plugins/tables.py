@@ -21,6 +21,7 @@ from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.plugins.text import read_text
 from tuirag.types import Section
 
+Row = tuple[int | None, int | None, Sequence[str]]  # first line, last line, cells
 MAX_CELL_CHARS = 300  # a giant cell would push its whole row past the model's limit
 DEFAULT_MAX_ROWS = 200_000
 
@@ -44,7 +45,7 @@ def md_header(cells: Sequence[str], title: str = "") -> str:
 
 
 def table_sections(
-    rows: Iterable[tuple[int, int, Sequence[str]]],
+    rows: Iterable[Row],
     heading: str = "",
     title: str = "",
     max_rows: int = DEFAULT_MAX_ROWS,
@@ -109,17 +110,13 @@ class TablesPlugin(FormatPlugin):
         max_rows = int(self.options.get("max_rows", DEFAULT_MAX_ROWS))
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
-            return self._workbook(path, _xlsx_sheets(path), max_rows)
+            return self._workbook(_xlsx_sheets(path), max_rows)
         if suffix == ".xls":
-            return self._workbook(path, _xls_sheets(path), max_rows)
+            return self._workbook(_xls_sheets(path), max_rows)
         return table_sections(_delimited_rows(path), max_rows=max_rows)
 
     @staticmethod
-    def _workbook(
-        path: Path,
-        sheets: Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]],
-        max_rows: int,
-    ) -> Iterator[Section]:
+    def _workbook(sheets: Iterator[tuple[str, Iterator[Row]]], max_rows: int) -> Iterator[Section]:
         for name, rows in sheets:
             yield from table_sections(rows, heading=name, title=f"Sheet {name}", max_rows=max_rows)
 
@@ -127,7 +124,7 @@ class TablesPlugin(FormatPlugin):
 # ---- CSV / TSV --------------------------------------------------------------
 
 
-def _delimited_rows(path: Path) -> Iterator[tuple[int, int, list[str]]]:
+def _delimited_rows(path: Path) -> Iterator[Row]:
     text = read_text(path)
     sample = text[:16384]
     if path.suffix.lower() in (".tsv", ".tab"):
@@ -150,7 +147,7 @@ def _delimited_rows(path: Path) -> Iterator[tuple[int, int, list[str]]]:
 # ---- Excel -------------------------------------------------------------------
 
 
-def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]]:
+def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
     import zipfile
 
     from openpyxl import load_workbook
@@ -166,13 +163,13 @@ def _xlsx_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, lis
         book.close()
 
 
-def _xlsx_rows(sheet: Any) -> Iterator[tuple[int, int, list[str]]]:
+def _xlsx_rows(sheet: Any) -> Iterator[Row]:
     for number, row in enumerate(sheet.iter_rows(min_row=1), start=1):
         cells = [format_cell(c.value, getattr(c, "number_format", "General")) for c in row]
         yield number, number, cells
 
 
-def _xls_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, list[str]]]]]:
+def _xls_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
     import xlrd
 
     try:
@@ -188,7 +185,7 @@ def _xls_sheets(path: Path) -> Iterator[tuple[str, Iterator[tuple[int, int, list
         book.release_resources()
 
 
-def _xls_rows(book: Any, sheet: Any) -> Iterator[tuple[int, int, list[str]]]:
+def _xls_rows(book: Any, sheet: Any) -> Iterator[Row]:
     import xlrd
 
     for r in range(sheet.nrows):
