@@ -33,6 +33,8 @@ from tuirag.ingest.events import Done, Indexing, Queued
 from tuirag.ingest.watcher import Watcher
 from tuirag.services import Services
 
+pytestmark = pytest.mark.timeout(120)
+
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
