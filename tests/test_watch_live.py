@@ -121,6 +121,22 @@ def test_vim_style_backup_rename_then_rewrite(services: Services, docs: Path) ->
         assert_consistent(store)
 
 
+def test_jetbrains_safe_write_leaves_no_temp_rows(services: Services, docs: Path) -> None:
+    target = docs / "a.md"
+    write(target, "# Plan\n\nFirst draft of the plan.\n")
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        write(docs / "a.md___jb_tmp___", "# Plan\n\nSecond draft, saved safely.\n")
+        os.rename(target, docs / "a.md___jb_old___")
+        os.rename(docs / "a.md___jb_tmp___", target)
+        wait_until(lambda: "Second draft" in indexed_text(store).get(str(target), ""), what="save")
+        (docs / "a.md___jb_old___").unlink()
+        settle(bg, rec)
+        assert set(store.file_records()) == {str(target)}
+        queued = {e.path for e in rec.snapshot() if isinstance(e, Queued)}
+        assert queued == {str(target)}  # the temp names never even entered the queue
+
+
 def test_rename_reuses_every_vector(services: Services, docs: Path) -> None:
     steps = (f"Step {i}: stir the pot for {i} minutes." for i in range(40))
     text = "# Recipe\n\n" + "\n\n".join(steps)

@@ -64,6 +64,11 @@ DEFAULT_IGNORES = [
     "4913",
     ".~lock.*#",
     "~$*",
+    "*___jb_tmp___",  # JetBrains safe write
+    "*___jb_old___",
+    ".goutputstream-*",  # GTK editors (gedit)
+    "*.kate-swp",
+    "*.crswap",  # Chrome's File System Access writes
 ]
 
 DEFAULT_SECRETS = [
