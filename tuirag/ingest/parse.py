@@ -62,6 +62,7 @@ def _clean(section: Section) -> Section:
 # ---- isolation ------------------------------------------------------------
 
 _PluginKey = tuple[str, str, tuple[tuple[str, Any], ...]]  # module, class, options
+STARTUP_S = 120.0  # importing a parser library on a loaded machine; not the file's fault
 
 
 def _key(plugin: FormatPlugin) -> _PluginKey:
@@ -93,6 +94,7 @@ def _serve(conn: Connection, memory_mb: int, idle_s: float) -> None:
                 for part in qualname.split("."):
                     cls = getattr(cls, part)
                 plugin = plugins[key] = cls(dict(options))
+            conn.send(("started", None))  # the file's time limit starts now, not at import
             reply: tuple[str, Any] = ("ok", parse_file(plugin, Path(path)))
         except ParseFailed as exc:
             reply = ("failed", str(exc))
@@ -137,13 +139,16 @@ class IsolatedParser:
             conn = self._child()
             try:
                 conn.send((_key(plugin), str(path)))
-                if not conn.poll(self.timeout_s):
-                    self.close()
-                    raise ParseFailed(
+                status, value = self._reply(
+                    conn, STARTUP_S, f"the {plugin.name} parser did not start in {STARTUP_S:g} s"
+                )
+                if status == "started":
+                    status, value = self._reply(
+                        conn,
+                        self.timeout_s,
                         f"parsing took longer than {self.timeout_s:g} s and was stopped "
-                        "(raise parsing.timeout_s if the file is just big)"
+                        "(raise parsing.timeout_s if the file is just big)",
                     )
-                status, value = conn.recv()
             except (EOFError, OSError):
                 reason = self._crash_reason()
                 if reason is None and not retried:  # it had just exited on idle: try once more
@@ -153,6 +158,13 @@ class IsolatedParser:
             if status == "failed":
                 raise ParseFailed(value)
             return value
+
+    def _reply(self, conn: Connection, seconds: float, late: str) -> tuple[str, Any]:
+        """The child's next message; past `seconds` the child is killed and `late` raised."""
+        if not conn.poll(seconds):
+            self.close()
+            raise ParseFailed(late)
+        return conn.recv()
 
     def _child(self) -> Connection:
         if self._proc is not None and self._proc.is_alive() and self._conn is not None:
