@@ -103,6 +103,24 @@ def test_atomic_save_storm_indexes_the_final_content_once(
         assert set(store.file_records()) == {str(target)}
 
 
+def test_a_file_still_being_copied_is_read_once_it_is_complete(
+    services: Services, settings: Settings, docs: Path
+) -> None:
+    settings.watch.debounce_ms = 600
+    target = docs / "big.md"
+    with watching(services, [docs]) as (bg, rec):
+        with target.open("w") as fh:  # a created event, then a second of appends
+            for i in range(25):
+                fh.write(f"Paragraph {i} of a long copied file about lighthouses.\n\n")
+                fh.flush()
+                time.sleep(0.04)  # the copy's own pace
+            fh.write("The last line arrives at the end.\n")
+        store = services.store
+        wait_until(lambda: "last line" in indexed_text(store).get(str(target), ""), what="copy")
+        settle(bg, rec)
+        assert len(rec.outcomes("indexed", target)) == 1  # not once per partial read
+
+
 def test_vim_style_backup_rename_then_rewrite(services: Services, docs: Path) -> None:
     target = docs / "a.md"
     write(target, "# Plan\n\nOld plan: walk to the lake.\n")
