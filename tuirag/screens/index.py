@@ -6,6 +6,7 @@ progress comes from the background indexer's events, forwarded by the app.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections import Counter
 from dataclasses import dataclass, field
@@ -108,15 +109,19 @@ class IndexScreen(Screen[None]):
     def action_refresh_counts(self) -> None:
         self._load_counts(self.app.roots())
 
-    @work(thread=True, exclusive=True, exit_on_error=False, group="index-counts")
-    def _load_counts(self, roots: list[Path]) -> None:
+    @work(exclusive=True, exit_on_error=False, group="index-counts")
+    async def _load_counts(self, roots: list[Path]) -> None:
         app = self.app
-        if not app.index_ready.is_set():
+        await app.index_ready.wait()
+        if app.index_error:
             return
-        store = app.services.store
-        store.refresh()
-        counts = folder_counts(store.file_records(), roots)
-        app.call_from_thread(self._show, counts)
+
+        def read() -> dict[Path, FolderCounts]:
+            store = app.services.store
+            store.refresh()
+            return folder_counts(store.file_records(), roots)
+
+        self._show(await asyncio.to_thread(read))
 
     def _show(self, counts: dict[Path, FolderCounts]) -> None:
         folders = self.query_one("#folders", DataTable)
