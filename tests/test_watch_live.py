@@ -295,6 +295,21 @@ def test_deleted_root_empties_and_recreated_root_is_watched_again(
         assert_consistent(store)
 
 
+def test_an_observer_that_dies_is_restarted_and_its_folder_rescanned(
+    services: Services, docs: Path
+) -> None:
+    with watching(services, [docs], supervise_s=0.2) as (bg, rec):
+        observer = bg._watcher._watches[docs].observer  # type: ignore[union-attr]
+        observer.stop()  # what an EBUSY does to a PollingObserver (watchdog #1065)
+        observer.join(5)
+        write(docs / "missed.md", "# Missed\n\nWritten while nothing was watching.\n")
+        wait_until(lambda: str(docs / "missed.md") in indexed_text(services.store), what="rescan")
+        assert any("watching" in n and "again" in n for n in rec.notices())
+        assert str(docs) in {e.path for e in rec.snapshot() if isinstance(e, Queued)}  # rescan
+        write(docs / "live.md", "# Live\n\nSeen by the new observer.\n")
+        wait_until(lambda: str(docs / "live.md") in indexed_text(services.store), what="events")
+
+
 class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
     """An inotify observer on a machine whose watch limit is used up."""
 

@@ -163,13 +163,15 @@ class Watcher:
         for w in self._watches.values():
             if w.healthy or now < w.retry_at:
                 continue
-            if self._start(w, now):
+            if self._start(w, now):  # events were missed while it was down
+                self.notify(f"watching {w.root} again; rescanning it", "info")
                 rescan.append(w.root)
         return rescan
 
     # ---- internals -------------------------------------------------------
 
     def _start(self, w: _Watch, now: float | None = None) -> bool:
+        """(Re)start the folder's observer; False when it must be retried later."""
         now = time.monotonic() if now is None else now
         _stop(w.observer)
         w.observer = None
@@ -186,11 +188,8 @@ class Watcher:
             w.retry_at = now + min(MAX_BACKOFF_S, 2.0**w.failures)
             self.notify(f"cannot watch {w.root}: {exc.strerror or exc}; retrying", "error")
             return False
-        restarted = w.missing or w.failures > 0
-        if restarted:
-            self.notify(f"watching {w.root} again", "info")
         w.missing, w.failures = False, 0
-        return restarted
+        return True
 
     def _observer(self, w: _Watch) -> BaseObserver:
         if not w.polling:
