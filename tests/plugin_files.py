@@ -221,3 +221,37 @@ class Server:
     def stop(self):
         self.port = None
 '''
+
+
+def prices_ods(path: Path) -> Path:
+    """A minimal OpenDocument spreadsheet, as LibreOffice writes it (display text in text:p)."""
+    import zipfile
+
+    ns = (
+        'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
+    )
+
+    def cell(text: str, value: str = "") -> str:
+        kind = f'office:value-type="float" office:value="{value}"' if value else ""
+        return f"<table:table-cell {kind}><text:p>{text}</text:p></table:table-cell>"
+
+    rows = [
+        cell("Item") + cell("Price"),
+        cell("W1") + cell("€1.234,50", "1234.5"),
+        '<table:table-cell table:number-columns-repeated="3"/>',  # an empty row
+        cell("W2") + '<table:table-cell table:number-columns-repeated="2"/>' + cell("note"),
+    ]
+    body = "".join(f"<table:table-row>{r}</table:table-row>" for r in rows)
+    filler = '<table:table-row table:number-rows-repeated="1048570"><table:table-cell/>'
+    body += filler + "</table:table-row>"
+    content = (
+        f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns}><office:body>'
+        f'<office:spreadsheet><table:table table:name="Stock">{body}</table:table>'
+        "</office:spreadsheet></office:body></office:document-content>"
+    )
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet")
+        archive.writestr("content.xml", content)
+    return path

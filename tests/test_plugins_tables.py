@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from plugin_files import prices_xls, prices_xlsx
+from plugin_files import prices_ods, prices_xls, prices_xlsx
 
 from tuirag.backends.embedder import bundled_tokenizer
 from tuirag.ingest.chunker import Chunker
@@ -66,6 +66,16 @@ def test_tsv_and_xls(tmp_path: Path) -> None:
     (chunk,) = _chunks(prices_xls(tmp_path / "old.xls"))
     assert chunk.heading == "Legacy"
     assert chunk.text.split("\n")[-1] == "| Z9 | 1,234.50 |"
+
+
+def test_ods_cells_as_displayed_with_sheet_rows(tmp_path: Path) -> None:
+    (chunk,) = _chunks(prices_ods(tmp_path / "stock.ods"))
+    assert chunk.heading == "Stock"
+    assert chunk.text.split("\n") == [
+        "Sheet Stock", "| Item | Price |", "| --- | --- |",
+        "| W1 | €1.234,50 |", "| W2 |  |  | note |",
+    ]  # fmt: skip
+    assert (chunk.start_line, chunk.end_line) == (2, 4)
 
 
 def test_row_cap_adds_a_note(tmp_path: Path) -> None:

@@ -1,11 +1,12 @@
-"""Spreadsheets and delimited text: CSV, TSV, XLSX, XLS.
+"""Spreadsheets and delimited text: CSV, TSV, XLSX, XLS, ODS.
 
 Each data row becomes one `Section` of kind "table" carrying the sheet's header
 row; the core chunker packs consecutive whole rows under that header up to its
 token budget, so every chunk repeats the header, names the sheet and never cuts
 a row. Row numbers are the sheet's own (CSV: the file's line numbers), so a
 citation reads `Prices!rows 2-40`. Cells keep their displayed formatting: CSV
-text as written, Excel numbers through their number format.
+text as written, Excel numbers through their number format, ODS cells as the
+app displayed them.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ class TablesPlugin(FormatPlugin):
     """CSV/TSV as written; XLSX (openpyxl) and XLS (xlrd) with Excel's number formats."""
 
     name = "tables"
-    extensions = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls")
+    extensions = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".ods")
     priority = 20
 
     def load(self, path: Path) -> Iterable[Section]:
@@ -111,6 +112,8 @@ class TablesPlugin(FormatPlugin):
         suffix = path.suffix.lower()
         if suffix in (".xlsx", ".xlsm"):
             return self._workbook(_xlsx_sheets(path), max_rows)
+        if suffix == ".ods":
+            return self._workbook(_ods_sheets(path), max_rows)
         if suffix == ".xls":
             return self._workbook(_xls_sheets(path), max_rows)
         return table_sections(_delimited_rows(path), max_rows=max_rows)
@@ -202,6 +205,55 @@ def _xls_rows(book: Any, sheet: Any) -> Iterator[Row]:
                 value = None
             cells.append(format_cell(value, fmt))
         yield r + 1, r + 1, cells
+
+
+_ODS = {
+    "table": "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}",
+    "text": "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}",
+}
+
+
+def _ods_sheets(path: Path) -> Iterator[tuple[str, Iterator[Row]]]:
+    """OpenDocument sheets, streamed from content.xml; cells as the app displayed them."""
+    import zipfile
+
+    from lxml import etree
+
+    try:
+        archive = zipfile.ZipFile(path)
+        content = archive.open("content.xml")
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise PluginError(f"not a readable ODS spreadsheet ({exc})") from None
+    table, text = _ODS["table"], _ODS["text"]
+    with archive, content:
+        events = etree.iterparse(content, events=("start", "end"), tag=f"{table}table")
+        for event, sheet in events:
+            if event == "start":
+                name = sheet.get(f"{table}name", "")
+                continue
+            rows = list(_ods_rows(sheet, table, text))
+            sheet.clear()
+            yield name, iter(rows)
+
+
+def _ods_rows(sheet: Any, table: str, text: str) -> Iterator[Row]:
+    number = 0
+    for row in sheet.iter(f"{table}table-row"):
+        repeat = int(row.get(f"{table}number-rows-repeated", "1"))
+        cells: list[str] = []
+        empty = 0  # empty cells are added only when a later cell has text
+        for cell in row.iterchildren(f"{table}table-cell", f"{table}covered-table-cell"):
+            value = "\n".join("".join(p.itertext()) for p in cell.iter(f"{text}p"))
+            count = int(cell.get(f"{table}number-columns-repeated", "1"))
+            if not value.strip():
+                empty += count
+                continue
+            cells += [""] * empty + [value] * min(count, 1000)
+            empty = 0
+        if cells:
+            for n in range(number + 1, number + 1 + min(repeat, 1000)):
+                yield n, n, cells
+        number += repeat
 
 
 _QUOTED = re.compile(r'"([^"]*)"')
