@@ -448,3 +448,26 @@ def test_queue_overflow_turns_into_one_full_rescan(
         assert any("too many changes" in n for n in rec.notices())
         assert len(rec.outcomes("indexed")) == 30  # each file once, by the rescan
         assert_consistent(services.store)
+
+
+def test_a_failed_write_is_retried_with_backoff(
+    services: Services, docs: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with watching(services, [docs]) as (bg, rec):
+        store = services.store
+        real_add = store.add_chunks
+        calls = 0
+
+        def conflict_once(rows: list) -> None:
+            nonlocal calls
+            calls += 1
+            if calls == 1:  # what another writer ignoring the lock would cause (lancedb #1504)
+                raise RuntimeError("Commit conflict for version 7: failed after 5 retries")
+            real_add(rows)
+
+        monkeypatch.setattr(store, "add_chunks", conflict_once)
+        write(docs / "a.md", "# Retry\n\nIndexed on the second try.\n")
+        wait_until(lambda: str(docs / "a.md") in indexed_text(store), what="the retry")
+        assert any("Commit conflict" in n and "retrying in 2 s" in n for n in rec.notices())
+        settle(bg, rec)
+        assert_consistent(store)
