@@ -9,7 +9,11 @@ The API the TUI and `tuirag watch` use::
     bg.reindex()                    # a reconcile scan of every folder now; reindex(path): one
     bg.pending                      # paths waiting in the queue
     bg.writer_pid                   # None while this process writes; else the pid that does
+    bg.running                      # False once stopped (or after a fatal error, announced)
     bg.stop()                       # ends the current batch, releases the lock; idempotent
+
+Settings used: [watch] debounce_ms, max_wait_ms, max_pending, reconcile_minutes,
+poll_folders, poll_interval_s; [index] rules through `services.indexer()`.
 
 `listener` receives `tuirag.ingest.events` (Queued, Indexing, Done, Idle, Notice) on
 the indexing thread; the TUI forwards them with `call_from_thread`. Exceptions a
@@ -19,6 +23,8 @@ One writer: the thread takes the index's WriterLock first. When another process
 holds it (a `tuirag watch` daemon, or the TUI), this one becomes a reader: it
 publishes Notice("indexing is done by pid N"), refreshes the store every few
 seconds so searches see that process's writes, and takes over when the lock frees.
+Folder commands given meanwhile wait until then (the other process watches its own
+folders).
 
 Order: observers start, then the reconcile scan (Indexer.sync) catches what changed
 while nothing watched, then queued events are indexed. A file created during the
