@@ -471,3 +471,15 @@ def test_a_failed_write_is_retried_with_backoff(
         assert any("Commit conflict" in n and "retrying in 2 s" in n for n in rec.notices())
         settle(bg, rec)
         assert_consistent(store)
+
+
+def test_a_touch_without_change_embeds_nothing(services: Services, docs: Path) -> None:
+    target = write(docs / "a.md", "# Same\n\nThe content never changes.\n")
+    with watching(services, [docs]) as (bg, rec):
+        rec.clear()
+        os.utime(target, (time.time() + 5, time.time() + 5))  # `touch`: a new mtime only
+        wait_until(lambda: rec.outcomes("unchanged", target), what="the touch noticed")
+        settle(bg, rec)
+        assert not rec.outcomes("indexed")
+        record = services.store.file_records()[str(target)]
+        assert record.mtime_ns == target.stat().st_mtime_ns  # next time: no hashing either
