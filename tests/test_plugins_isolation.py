@@ -13,7 +13,6 @@ from plugin_files import manual_pdf, prices_xlsx
 
 from tuirag.ingest.parse import IsolatedParser, ParseFailed
 from tuirag.plugins.base import FormatPlugin
-from tuirag.plugins.registry import load_registry
 from tuirag.plugins.text import TextPlugin
 from tuirag.types import Section
 
@@ -116,7 +115,6 @@ def test_a_child_that_exited_on_idle_is_replaced(tmp_path: Path) -> None:
 
 def test_bad_files_each_get_one_reason_and_the_folder_is_indexed(services, docs: Path) -> None:
     services.settings.index.max_file_mb = 1
-    services.__dict__["registry"] = load_registry()
     manual_pdf(docs / "good.pdf")
     prices_xlsx(docs / "good.xlsx")
     (docs / "good.md").write_text("# Notes\n\nThe backup runs nightly at two.\n")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from plugin_files import (
     PAGE_HTML,
@@ -15,15 +13,21 @@ from plugin_files import (
     report_docx,
 )
 
-from tuirag.plugins.registry import load_registry
+from tuirag.config import Settings
+from tuirag.services import Services
 
 
-@pytest.fixture
-def indexed(services, docs: Path):
-    services.__dict__["registry"] = load_registry()
+@pytest.fixture(scope="module")
+def indexed(embedder, tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """One index of every format, shared by the questions below."""
+    root = tmp_path_factory.mktemp("formats")
+    settings = Settings()
+    settings.index.data_dir = str(root / "data")
+    services = Services(settings, embedder=embedder)
+    docs = root / "docs"
+    (docs / "src").mkdir(parents=True)
     manual_pdf(docs / "manual.pdf", pages=5)
     prices_xlsx(docs / "prices.xlsx")
-    (docs / "src").mkdir()
     (docs / "src" / "config.py").write_text(PYTHON_SOURCE)
     (docs / "src" / "util.go").write_text(
         "package util\n\n// Retry calls f until it succeeds.\nfunc Retry(f func() error) error {\n"
