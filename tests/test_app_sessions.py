@@ -13,7 +13,7 @@ from tuirag.types import Hit
 
 def _hit(path: str, start: int, end: int, score: float = 0.5) -> Hit:
     return Hit(path=path, text="passage", score=score, chunk_id=f"{path}{start}",
-               start_line=start, end_line=end)
+               start_line=start, end_line=end, vector_score=0.625)
 
 
 @pytest.fixture
@@ -31,6 +31,7 @@ def test_saved_session_resumes_with_sources_and_history(store: SessionStore) -> 
     again = store.load(session.id)
     assert again.title == "How do I install it?"
     assert again.turns[0].sources[0].locator == "L3-9"
+    assert again.turns[0].sources[0].vector_score == 0.625
     assert again.turns[1].error == "Ollama is not running"
     # the failed turn is not sent as history with the next question
     assert again.history() == [("How do I install it?", "Run make [1].")]
@@ -66,7 +67,7 @@ def test_corrupt_file_is_skipped_in_list_and_named_on_load(store: SessionStore) 
     store.save(good)
     (store.folder / "broken.json").write_text("{not json")
     assert [s.id for s in store.find()] == [good.id]
-    with pytest.raises(SessionError, match="broken.json"):
+    with pytest.raises(SessionError, match=r"broken\.json"):
         store.load("broken")
 
 

@@ -7,6 +7,7 @@ does not blink. Update with `pytest tests/test_snapshots.py --snapshot-update`.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _app(settings, embedder, docs: Path | None):
     services = (indexed_services(settings, embedder, docs) if docs
                 else Services(settings, embedder=embedder))
-    return make_app(settings, services, clock=lambda: CLOCK)
+    ticks = itertools.count(CLOCK, 3600.0)  # each saved session an hour after the last
+    return make_app(settings, services, clock=lambda: next(ticks))
 
 
 def _settled(*screen_has: str):
@@ -114,6 +116,21 @@ def test_models_screen_without_ollama(snap_compare, settings, embedder, home: Pa
         await _settled("Search still works")(pilot)
 
     assert snap_compare(app, terminal_size=size, run_before=open_models)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_sessions_screen(snap_compare, settings, embedder, home: Path, size) -> None:
+    app = _app(settings, embedder, home)
+    for question in ("How do I install the frobnicator?", "Which libquux version?"):
+        session = app.sessions.new()
+        session.turns.append(Turn(question, "An answer [1]."))
+        app.sessions.save(session)
+
+    async def open_sessions(pilot: Pilot) -> None:
+        await pilot.press("f5")
+        await _settled("Which libquux")(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_sessions)
 
 
 @pytest.mark.parametrize("size", SIZES)

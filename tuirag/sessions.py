@@ -23,6 +23,7 @@ FORMAT = 1
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _HIT_FIELDS = (
     "path", "text", "score", "chunk_id", "kind", "page", "start_line", "end_line", "heading",
+    "vector_score",
 )
 
 
@@ -43,7 +44,7 @@ class Turn:
         return {
             "question": self.question,
             "answer": self.answer,
-            "sources": [hit.to_json() for hit in self.sources],
+            "sources": [_source(hit) for hit in self.sources],
             "asked_at": self.asked_at,
             "error": self.error,
             "timings": self.timings,
@@ -163,6 +164,13 @@ class SessionStore:
                 continue
             found.append(Summary(session.id, session.title, session.updated, len(session.turns)))
         return sorted(found, key=lambda s: (s.updated, s.id), reverse=True)
+
+
+def _source(hit: Hit) -> dict[str, Any]:
+    data = hit.to_json()
+    if hit.vector_score is not None:  # the similarity the sources panel shows
+        data["vector_score"] = round(hit.vector_score, 6)
+    return data
 
 
 def title_for(question: str, width: int = 60) -> str:

@@ -29,6 +29,8 @@ class SessionsScreen(Screen[None]):
         Binding("slash", "search", "Search"),
     ]
 
+    _query: str | None = None  # the search last loaded
+
     def compose(self) -> ComposeResult:
         yield Input(placeholder="Search sessions (questions and answers)…", id="session-search")
         table: DataTable[object] = DataTable(id="session-table", cursor_type="row")
@@ -43,15 +45,17 @@ class SessionsScreen(Screen[None]):
         self.query_one("#session-table").focus()
 
     @on(Input.Changed, "#session-search")
-    def _search(self) -> None:
-        self.refresh_list()
+    def _search(self, event: Input.Changed) -> None:
+        if event.value != self._query:  # Input also reports its initial value
+            self.refresh_list()
 
     @on(Input.Submitted, "#session-search")
     def _search_done(self) -> None:
         self.query_one("#session-table").focus()
 
     def refresh_list(self) -> None:
-        self._load(self.query_one("#session-search", Input).value)
+        self._query = self.query_one("#session-search", Input).value
+        self._load(self._query)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="sessions")
     def _load(self, query: str) -> None:
@@ -66,7 +70,9 @@ class SessionsScreen(Screen[None]):
             table.add_row(when, str(s.turns), untrusted(s.title), key=s.id)
         empty = "" if found else (f"No session mentions {query!r}." if query else
                                   "No saved chats yet: every answer is saved here as you go.")
-        self.query_one("#sessions-empty", Static).update(untrusted(empty))
+        hint = self.query_one("#sessions-empty", Static)
+        hint.update(untrusted(empty))
+        hint.display = not found
 
     def _current(self) -> str | None:
         table = self.query_one("#session-table", DataTable)
