@@ -4,7 +4,7 @@
 The evidence behind the chunking and search defaults. For each chunking setting
 (max_tokens / overlap) the eval corpus (bench/eval) is indexed once into a temporary
 index; every question is then asked in vector, fts and hybrid mode, and in hybrid
-mode again with other RRF constants and with BM25 weighted above the vectors.
+mode again with other RRF constants and other weights of BM25 against the vectors.
 Tables: chunking, per kind and mode, per language, RRF constant, fusion weight,
 and recall at each k (for top_k).
 
@@ -23,20 +23,6 @@ import common
 CHUNKINGS = [(128, 0), (128, 32), (256, 0), (256, 32), (256, 50)]
 RRF_KS = [10, 30, 60, 100]
 BM25_WEIGHTS = [1, 2, 3]
-
-
-def weighted_retriever(base: Any, bm25_weight: int, rrf_k: int) -> Any:
-    """Hybrid search with the BM25 ranking counted `bm25_weight` times in the fusion."""
-    from tuirag.retrieval import Retriever, rrf_fuse
-
-    class Weighted(Retriever):
-        def _hybrid(self, query: str, vector: Any, k: int) -> list:
-            pool = max(k * 4, 20)
-            dense = self.store.vector_search(vector, pool)
-            sparse = self.store.text_search(query, pool, vector=vector)
-            return rrf_fuse([dense, *[sparse] * bm25_weight], k, self.rrf_k)
-
-    return Weighted(base.store, base.embedder, rrf_k)
 
 
 def scores(outcomes: list, mode: str) -> dict[str, Any]:
@@ -74,14 +60,14 @@ def main() -> int:
             settings = Settings()
             settings.chunking.max_tokens, settings.chunking.overlap_tokens = max_tokens, overlap
             with temp_index(settings, corpus, embedder) as (svc, ingest):
-                base = svc.retriever
-                outcomes = ask_all(base, questions, corpus, ["vector", "fts", "hybrid"])
+                outcomes = ask_all(svc.retriever, questions, corpus, ["vector", "fts", "hybrid"])
+                weight = defaults.search.bm25_weight
                 variants: list[tuple[str, Any]] = [
-                    (f"hybrid rrf_k={k}", Retriever(svc.store, embedder, k)) for k in RRF_KS
+                    (f"hybrid rrf_k={k}", Retriever(svc.store, embedder, k, weight)) for k in RRF_KS
                 ]
                 variants += [
-                    (f"hybrid bm25x{w}", weighted_retriever(base, w, defaults.search.rrf_k))
-                    for w in BM25_WEIGHTS[1:]
+                    (f"hybrid bm25 x{w}", Retriever(svc.store, embedder, defaults.search.rrf_k, w))
+                    for w in BM25_WEIGHTS
                 ]
                 for label, retriever in variants:
                     outcomes += [

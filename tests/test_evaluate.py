@@ -18,6 +18,8 @@ from tuirag.evaluate import (
     parse_questions,
     score,
 )
+from tuirag.retrieval import rrf_fuse
+from tuirag.services import Services
 from tuirag.types import Hit
 
 ROOT = Path("/corpus")
@@ -192,3 +194,21 @@ def test_public_eval_set_matches_its_corpus(tmp_path: Path) -> None:
     assert {q.kind for q in questions} == {"pdf", "table", "code", "doc"}
     assert {q.style for q in questions} == {"paraphrase", "exact", "table", "colloquial"}
     assert all((tmp_path / "corpus" / q.file).is_file() for q in questions)
+
+
+def test_weighted_fusion_lets_bm25_outvote_the_vectors(services: Services) -> None:
+    """search.bm25_weight (default 2, chosen from the eval) reaches the fusion."""
+    dense = [hit("a.md", "vector favourite"), hit("b.md", "bm25 favourite", 1)]
+    sparse = [hit("b.md", "bm25 favourite", 1), hit("a.md", "vector favourite")]
+    sparse_first = [dense[1], *filler(3)]
+    # equal weights: a chunk first in one ranking ties with one first in the other
+    assert [h.path for h in rrf_fuse([dense[:1], sparse_first[:1]], 2)] == [
+        "/corpus/a.md",
+        "/corpus/b.md",
+    ]
+    fused = rrf_fuse([dense[:1], sparse_first[:1]], 2, weights=(1.0, 2.0))
+    assert [h.path for h in fused] == ["/corpus/b.md", "/corpus/a.md"]
+    assert fused[0].score == pytest.approx(2 / 61)
+    assert rrf_fuse([dense, sparse], 1)[0].score == pytest.approx(1 / 61 + 1 / 62)
+    assert services.settings.search.bm25_weight == 2.0
+    assert services.retriever.bm25_weight == 2.0

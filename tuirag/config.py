@@ -54,6 +54,7 @@ class SearchSettings:
     mode: str = "hybrid"  # hybrid | vector | fts
     top_k: int = 5
     rrf_k: int = 60
+    bm25_weight: float = 2.0
 
 
 @dataclass

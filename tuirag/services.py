@@ -94,4 +94,5 @@ class Services:
     def retriever(self) -> Retriever:
         from tuirag.retrieval import Retriever
 
-        return Retriever(self.store, self.embedder, self.settings.search.rrf_k)
+        search = self.settings.search
+        return Retriever(self.store, self.embedder, search.rrf_k, search.bm25_weight)
