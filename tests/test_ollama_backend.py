@@ -39,7 +39,7 @@ async def test_warm_up_loads_the_model_and_ps_shows_vram(ollama_server: OllamaSe
     assert await llm.running() == []
     await llm.warm_up()
     (warm,) = ollama_server.chats()
-    assert warm["messages"] == [] and warm["keep_alive"] == "-1"
+    assert warm["messages"] == [] and warm["keep_alive"] == -1  # a number: Ollama rejects "-1"
     (loaded,) = await llm.running()
     assert loaded.name == DEFAULT_MODEL
     assert loaded.size_vram == loaded.size > 0

@@ -99,6 +99,15 @@ class OllamaLLM:
         self._client: ollama.AsyncClient | None = None
 
     @property
+    def keep_alive(self) -> str | float:
+        """ollama.keep_alive as Ollama parses it: "30m" stays a duration, but a bare
+        number such as "-1" (keep forever) must be sent as a number, not a string."""
+        try:
+            return float(self.settings.keep_alive)
+        except ValueError:
+            return self.settings.keep_alive
+
+    @property
     def client(self) -> ollama.AsyncClient:
         # Built on first use so it binds to the event loop that uses it.
         if self._client is None:
@@ -160,7 +169,7 @@ class OllamaLLM:
                 messages=messages,
                 stream=True,
                 options=self.options(num_ctx, num_predict),
-                keep_alive=self.settings.keep_alive,
+                keep_alive=self.keep_alive,
             )
             async with contextlib.aclosing(stream):
                 async for part in stream:
@@ -183,7 +192,7 @@ class OllamaLLM:
                 messages=messages,
                 stream=False,
                 options=self.options(num_ctx, num_predict, temperature=0.0),
-                keep_alive=self.settings.keep_alive,
+                keep_alive=self.keep_alive,
             )
         return response.message.content or ""
 
@@ -191,7 +200,7 @@ class OllamaLLM:
         """Load the model now and keep it (keep_alive), so the first question skips the load."""
         with self._errors(self.model):
             await self.client.chat(
-                model=self.model, messages=[], stream=False, keep_alive=self.settings.keep_alive
+                model=self.model, messages=[], stream=False, keep_alive=self.keep_alive
             )
 
     # ---- model management ---------------------------------------------------

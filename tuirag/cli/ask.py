@@ -80,11 +80,23 @@ def run(args: argparse.Namespace) -> int:
 
 async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
     outcome = _Outcome()
+    # On a terminal, a spinner on stderr until the first token: loading a model can
+    # take many seconds and silence looks like a hang. Never in a pipe.
+    waiting = (
+        console(stderr=True).status(f"waiting for {answerer.llm.model} (it may be loading)…")
+        if stream and sys.stdout.isatty() and sys.stderr.isatty()
+        else None
+    )
     try:
         async with contextlib.aclosing(answerer.ask(question)) as events:
             async for event in events:
+                if waiting is not None and not isinstance(event, Retrieved):
+                    waiting.stop()
+                    waiting = None
                 if isinstance(event, Retrieved):
                     outcome.retrieved = event
+                    if waiting is not None and event.relevant:
+                        waiting.start()
                 elif isinstance(event, Token):
                     outcome.parts.append(event.text)
                     if stream:
@@ -99,6 +111,8 @@ async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
                 else:
                     outcome.failed = event
     finally:
+        if waiting is not None:
+            waiting.stop()
         await answerer.llm.aclose()
     return outcome
 
@@ -112,7 +126,8 @@ def _print_after(outcome: _Outcome) -> None:
     finished = outcome.finished
     if finished is not None and retrieved is not None and not retrieved.relevant:
         out.print(Text(finished.answer))
-        _passages(out, "Closest passages:", retrieved.sources)
+        if retrieved.sources:
+            _passages(out, "Closest passages:", retrieved.sources)
     elif outcome.failed is not None:
         if retrieved is not None and retrieved.sources:
             _passages(out, "Retrieved passages (no answer from the model):", retrieved.sources)
