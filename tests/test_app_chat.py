@@ -123,7 +123,6 @@ async def test_regenerate_new_chat_copy_and_export(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    settings.answer.cache = False  # the cache would hand back the first answer
     replies = iter(["First answer [1].", "Second answer [1]."])
     ollama_server.reply = lambda body: next(replies)
     app = make_app(settings, indexed_services(settings, embedder, folder))

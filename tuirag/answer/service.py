@@ -94,23 +94,26 @@ class Answerer:
             )
         return self._cache
 
-    def _retrieve(self, query: str) -> _Found:
+    def _retrieve(self, query: str, use_cache: bool = True) -> _Found:
         started = time.perf_counter()
         svc = self.services
         cache = self.cache()
         vector = svc.embedder.embed_query(cache_text(query)) if cache else None
-        cached = cache.lookup(vector) if cache and vector is not None else None
+        cached = cache.lookup(vector) if use_cache and cache and vector is not None else None
         if cached:
             return _Found(cached.sources, vector, cached, "", _ms(started))
         svc.store.refresh()
         result = svc.retriever.search(query, self.settings.top_k, svc.settings.search.mode)
         return _Found(result.hits, vector, None, result.warning, _ms(started))
 
-    async def ask(self, question: str, history: Sequence[Turn] = ()) -> AsyncIterator[AnswerEvent]:
+    async def ask(
+        self, question: str, history: Sequence[Turn] = (), *, use_cache: bool = True
+    ) -> AsyncIterator[AnswerEvent]:
+        """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached."""
         s = self.settings
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []
         query, _ = await rewrite.standalone_query(question, turns, self.llm if s.rewrite else None)
-        found = await asyncio.to_thread(self._retrieve, query)
+        found = await asyncio.to_thread(self._retrieve, query, use_cache)
 
         if found.cached is not None:
             cached = found.cached

@@ -141,7 +141,8 @@ class ChatScreen(Screen[None]):
         return view
 
     @work(exclusive=True, exit_on_error=False, group="answer")
-    async def answer(self, view: TurnView) -> None:
+    async def answer(self, view: TurnView, fresh: bool = False) -> None:
+        """Stream one answer into `view`; `fresh` skips the answer cache (regenerate)."""
         from tuirag.answer.events import Failed, Finished, Retrieved, Token
         from tuirag.answer.events import Turn as Exchange
 
@@ -154,7 +155,8 @@ class ChatScreen(Screen[None]):
             if answerer is None:
                 turn.error = app.index_error or "the index is not available"
                 return
-            async with contextlib.aclosing(answerer.ask(turn.question, history)) as events:
+            events_stream = answerer.ask(turn.question, history, use_cache=not fresh)
+            async with contextlib.aclosing(events_stream) as events:
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
@@ -194,7 +196,7 @@ class ChatScreen(Screen[None]):
         view = views[-1]
         await view.reset()
         self._show_sources(view)
-        self.answer(view)
+        self.answer(view, fresh=True)
 
     def action_copy_answer(self) -> None:
         view = self.selected
