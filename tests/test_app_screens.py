@@ -178,3 +178,18 @@ def test_no_color_is_respected(settings, embedder, monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("NO_COLOR", "1")
     app = make_app(settings, Services(settings, embedder=embedder))
     assert app.no_color
+
+
+async def test_another_writer_makes_the_app_a_reader(settings, embedder, docs: Path) -> None:
+    import os
+
+    from tuirag.backends.lock import WriterLock
+
+    write(docs / "a.md", "# Alpha\n\nThe alpha file talks about apples.\n")
+    services = indexed_services(settings, embedder, docs)
+    with WriterLock(services.store.folder):  # as `tuirag watch` would hold it
+        app = make_app(settings, services)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_until(pilot, lambda: f"indexed by pid {os.getpid()}" in screen_text(app),
+                             what="the reader notice")
+            assert app.status.index.startswith("1 files · 1 chunks")

@@ -208,13 +208,14 @@ class TuiragApp(App[None]):
         """Called on the event loop for each background-indexing event."""
         from tuirag.ingest.events import Idle, Indexing, Notice
 
+        writer = self.background.writer_pid if self.background is not None else None
+        by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
         elif isinstance(event, Idle):
-            self.set_status(index=f"{event.files} files · {event.chunks} chunks", busy=False)
+            self.set_status(index=f"{event.files} files · {event.chunks} chunks{by_other}",
+                            busy=False)
         elif isinstance(event, Notice):
-            if self.background is not None and self.background.writer_pid is not None:
-                self.set_status(index=f"indexed by pid {self.background.writer_pid}")
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
         self.index_events.publish(event)
