@@ -74,8 +74,8 @@ def test_first_run(snap_compare, settings, embedder, home: Path, size) -> None:
     assert snap_compare(app, terminal_size=size, run_before=_settled("Nothing is indexed yet."))
 
 
-@pytest.mark.parametrize("size", SIZES)
-def test_chat_with_answer(snap_compare, settings, embedder, home: Path, size) -> None:
+def _answered(settings, embedder, home: Path):
+    """The app with one saved answer, and a run_before that resumes it."""
     app = _app(settings, embedder, home)
     session = app.sessions.new()
     session.turns.append(Turn(
@@ -92,7 +92,33 @@ def test_chat_with_answer(snap_compare, settings, embedder, home: Path, size) ->
         pilot.app.resume_session(session.id)
         await _settled("libquux")(pilot)
 
+    return app, resume
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_chat_with_answer(snap_compare, settings, embedder, home: Path, size) -> None:
+    app, resume = _answered(settings, embedder, home)
     assert snap_compare(app, terminal_size=size, run_before=resume)
+
+
+def test_chat_light_theme(snap_compare, settings, embedder, home: Path) -> None:
+    settings.ui.theme = "textual-light"
+    app, resume = _answered(settings, embedder, home)
+    assert snap_compare(app, terminal_size=(80, 24), run_before=resume)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_preview(snap_compare, settings, embedder, home: Path, size) -> None:
+    app, resume = _answered(settings, embedder, home)
+
+    async def open_preview(pilot: Pilot) -> None:
+        await resume(pilot)
+        pilot.app.screen.query_one("#sources").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: pilot.app.screen.query(".-match"), what="the preview")
+        await _settled("make frobnicate")(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=open_preview)
 
 
 @pytest.mark.parametrize("size", SIZES)
