@@ -9,19 +9,21 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
-from tuirag.answer.service import Answerer
-from tuirag.backends.ollama_llm import OllamaLLM, is_loopback
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
 from tuirag.textsafe import strip_controls
 from tuirag.types import Hit
+
+if TYPE_CHECKING:  # imported in run(): `tuirag --help` must not load LanceDB
+    from tuirag.answer.service import Answerer
 
 EXIT_NO_OLLAMA = 4
 EXIT_MODEL_MISSING = 5
@@ -54,6 +56,9 @@ class _Outcome:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tuirag.answer.service import Answerer
+    from tuirag.backends.ollama_llm import OllamaLLM, is_loopback
+
     svc = services(args)
     settings = svc.settings
     if args.k:

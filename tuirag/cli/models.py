@@ -7,17 +7,20 @@ import asyncio
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 from rich.text import Text
 
-from tuirag.backends.ollama_llm import LlmError, OllamaLLM
 from tuirag.cli.ask import EXIT_CODES
 from tuirag.cli.common import services
 from tuirag.cli.output import console, human_bytes, note
 from tuirag.errors import UserError
 from tuirag.textsafe import strip_controls
+
+if TYPE_CHECKING:  # imported when run: `tuirag --help` stays fast
+    from tuirag.backends.ollama_llm import OllamaLLM
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,6 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tuirag.backends.ollama_llm import OllamaLLM
+
     settings = services(args).settings
     llm = OllamaLLM(settings.ollama)
     action = args.models_command or "list"
@@ -40,6 +45,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _call(llm: OllamaLLM, work: Callable[[], Awaitable[int]]) -> int:
+    from tuirag.backends.ollama_llm import LlmError
+
     async def main() -> int:
         try:
             return await work()
