@@ -8,6 +8,10 @@ unreachable:
   (measured at the repaint, not when Pilot returns: Pilot also waits for workers);
 - index open: the embedder is loaded and LanceDB is open (in a worker).
 
+Then typing: 40 keys, 50 ms apart, posted as the terminal driver posts them, while
+the background indexer embeds new files, and again once it is idle; each latency is
+from the key's arrival to the question box's value changing.
+
     .venv/bin/python bench/bench_startup.py [--runs N] [--quick] [--json PATH]
 """
 
@@ -21,7 +25,16 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import REPO, describe_machine, machine, median, parser, report, write_json
+from common import (
+    REPO,
+    describe_machine,
+    machine,
+    median,
+    parser,
+    percentile,
+    report,
+    write_json,
+)
 
 CHILD = r"""
 import asyncio, json, os, sys, time
@@ -52,6 +65,39 @@ async def main():
 asyncio.run(main())
 """
 
+TYPING = r"""
+import asyncio, json, time
+from textual import events
+from tuirag import config
+from tuirag.app import make_app
+from tuirag.ingest.events import Idle
+
+async def main():
+    app = make_app(config.load())
+    latencies, busy = [], []
+    async with app.run_test(size=(80, 24)) as pilot:
+        idle = []
+        app.index_events.subscribe(app.screen, lambda e: isinstance(e, Idle) and idle.append(e))
+        await app.index_ready.wait()
+        while not (idle if WAIT_IDLE else app.status.busy):
+            await asyncio.sleep(0.01)  # indexing under way, or over
+        question = app.screen.query_one("#question")
+        sent = [0.0]
+        question.watch(question, "value",
+                       lambda value: latencies.append(time.perf_counter() - sent[0]), init=False)
+        for _ in range(KEYS):
+            busy.append(app.status.busy)
+            sent[0] = time.perf_counter()
+            app.post_message(events.Key("x", "x"))  # what the terminal driver does
+            count = len(latencies)
+            while len(latencies) == count:
+                await asyncio.sleep(0.0005)
+            await asyncio.sleep(0.05)
+    print(json.dumps({"latencies": latencies, "busy": busy}))
+
+asyncio.run(main())
+"""
+
 COLUMNS = ("python_started", "imported", "first_frame", "interactive", "index_open")
 
 
@@ -77,15 +123,45 @@ def run_once(env: dict[str, str]) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def typing(env: dict[str, str], keys: int, wait_idle: bool) -> dict[str, list]:
+    code = TYPING.replace("KEYS", str(keys)).replace("WAIT_IDLE", str(wait_idle))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def typing_rows(folder: Path, files: int, keys: int) -> list[tuple]:
+    """Key latency while the background indexer embeds `files` new files, then when idle."""
+    docs = folder / "big"
+    docs.mkdir()
+    for i in range(files):
+        words = " ".join(f"w{i}x{j}" for j in range(300))
+        (docs / f"doc{i}.md").write_text(f"# Document {i}\n\n{words}\n")
+    env = dict(os.environ, TUIRAG_DATA_DIR=str(folder / "data2"),
+               TUIRAG_CONFIG=str(folder / "config2.toml"), OLLAMA_HOST="http://127.0.0.1:9",
+               PYTHONPATH=str(REPO))
+    (folder / "config2.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
+    rows = []
+    for label in ("while indexing", "idle"):
+        got = typing(env, keys, wait_idle=label == "idle")
+        lat = [x * 1000 for x in got["latencies"]]
+        share = sum(got["busy"]) / len(got["busy"])
+        rows.append((label, len(lat), f"{share:.0%}", median(lat), percentile(lat, 95), max(lat)))
+    return rows
+
+
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--files", type=int, default=400, help="new files indexed while typing")
     args = p.parse_args()
     runs = 3 if args.quick else args.runs
+    files = 100 if args.quick else args.files
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-") as tmp:
         env = prepare(Path(tmp))
         run_once(env)  # warm the OS file cache; not counted
         results = [run_once(env) for _ in range(runs)]
+        keys = typing_rows(Path(tmp), files, 40)
     rows = [
         (c, median([r[c] for r in results]) * 1000, min(r[c] for r in results) * 1000,
          max(r[c] for r in results) * 1000)
@@ -93,7 +169,11 @@ def main() -> None:
     ]
     print(describe_machine(machine()))
     report(f"Start-up, ms since launch ({runs} runs)", ("milestone", "median", "min", "max"), rows)
-    write_json(args.json, {"runs": results, "median_ms": {r[0]: r[1] for r in rows}})
+    report(f"Key press to handled, ms (background indexer on {files} new files)",
+           ("typing", "keys", "indexing busy", "p50", "p95", "max"), keys)
+    write_json(args.json, {"runs": results, "median_ms": {r[0]: r[1] for r in rows},
+                           "typing": [dict(zip(("typing", "keys", "busy", "p50", "p95", "max"),
+                                               r, strict=True)) for r in keys]})
 
 
 if __name__ == "__main__":
