@@ -174,3 +174,17 @@ async def test_document_markup_and_escapes_are_shown_literally(
         assert "[bold]shipped[/] on time, see [link=https://evil.example]here[/link]." in preview
         assert "Clear [2J screen and clipboard ]52;c;ZXZpbA== done." in preview
         assert "\x1b" not in app.export_screenshot()
+
+
+async def test_a_config_problem_shows_as_one_line_in_the_answer(
+    settings, embedder, folder: Path
+) -> None:
+    settings.answer.user_template = "Answer this: {question}"
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        await wait_until(pilot, lambda: view.turn.error and not _chat(app).generating)
+        assert view.turn.error == "answer.user_template must contain {sources}"
+        assert "answer.user_template must contain {sources}" in screen_text(app)
+        await pilot.press(*"still typing")
+        assert app.screen.query_one("#question").value == "still typing"

@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
+from textual.worker import Worker, WorkerState
 
 from tuirag.config import Settings
 from tuirag.screens.chat import ChatScreen
@@ -160,11 +161,12 @@ class TuiragApp(App[None]):
             store = self.services.store
             files, chunks = len(store.file_records()), store.count()
             self.start_indexing()
-        except Exception as exc:
+        except Exception as exc:  # the app must still run: search-less, saying why
             known = user_error(exc)
+            message = str(known) if known else f"cannot open the index: {exc}"
+            self.call_from_thread(self._index_failed, message)
             if known is None:
-                raise
-            self.call_from_thread(self._index_failed, str(known))
+                raise  # reported once more, with its type, by on_worker_state_changed
             return
         self.call_from_thread(self._index_opened, files, chunks)
 
@@ -262,8 +264,18 @@ class TuiragApp(App[None]):
             self.background.reindex(folder)
 
     def on_unmount(self) -> None:
+        # Quit promptly: a batch still embedding after 5 s is cut off, which the
+        # pipeline's write order repairs on the next start (the lock dies with us).
         if self.background is not None:
-            self.background.stop()
+            self.background.stop(timeout=5.0)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A worker that failed says so in one line; nothing fails silently."""
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.log.error(f"worker {event.worker.name} failed", error)
+            self.notify(f"{event.worker.name}: {type(error).__name__}: {error}",
+                        severity="error", markup=False, timeout=15)
 
     # ---- answering and sessions ----------------------------------------------
 

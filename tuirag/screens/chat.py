@@ -178,6 +178,13 @@ class ChatScreen(Screen[None]):
         except asyncio.CancelledError:
             turn.error = "stopped" + (" (partial answer)" if turn.answer else "")
             raise
+        except Exception as exc:  # e.g. a bad answer.user_template: one line, then go on
+            from tuirag.errors import user_error
+
+            known = user_error(exc)
+            turn.error = str(known) if known else f"{type(exc).__name__}: {exc}"
+            if known is None:
+                raise  # a bug: the app's worker handler reports it too
         finally:
             await view.finish()
             view.show_meta()
