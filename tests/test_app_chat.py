@@ -188,3 +188,22 @@ async def test_a_config_problem_shows_as_one_line_in_the_answer(
         assert "answer.user_template must contain {sources}" in screen_text(app)
         await pilot.press(*"still typing")
         assert app.screen.query_one("#question").value == "still typing"
+
+
+async def test_selecting_an_earlier_answer_shows_its_sources(
+    settings, embedder, folder: Path, ollama_server: OllamaServer
+) -> None:
+    settings.answer.history_turns = 0  # two independent questions, two sets of sources
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        chat = _chat(app)
+        first = await _ask(pilot, "How do I install the frobnicator?")
+        await wait_until(pilot, lambda: first.turn.timings, what="the first answer")
+        second = await _ask(pilot, "When should I water the tomatoes?")
+        await wait_until(pilot, lambda: second.turn.timings, what="the second answer")
+        sources = chat.query_one("#sources", SourcesList)
+        assert Path(sources.hits[0].path).name == "garden.md"
+        await pilot.click(first)
+        await wait_until(pilot, lambda: Path(sources.hits[0].path).name == "install.md",
+                         what="the first answer's sources")
+        assert first.has_class("-selected") and not second.has_class("-selected")

@@ -263,11 +263,19 @@ class TuiragApp(App[None]):
         if self.background is not None:
             self.background.reindex(folder)
 
+    async def action_quit(self) -> None:
+        """Let the indexer finish its batch first (off the event loop, so the UI says so).
+
+        Leaving while ONNX Runtime embeds on another thread aborts the interpreter.
+        """
+        if self.background is not None and self.background.running:
+            self.notify("Finishing the current indexing batch…", timeout=60)
+            await asyncio.to_thread(self.background.stop)
+        self.exit()
+
     def on_unmount(self) -> None:
-        # Quit promptly: a batch still embedding after 5 s is cut off, which the
-        # pipeline's write order repairs on the next start (the lock dies with us).
         if self.background is not None:
-            self.background.stop(timeout=5.0)
+            self.background.stop()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """A worker that failed says so in one line; nothing fails silently."""
