@@ -310,6 +310,14 @@ def test_an_observer_that_dies_is_restarted_and_its_folder_rescanned(
         wait_until(lambda: str(docs / "live.md") in indexed_text(services.store), what="events")
 
 
+def test_the_poller_does_not_walk_ignored_folders(services: Services, docs: Path) -> None:
+    for folder in (".git", "node_modules", "src"):
+        write(docs / folder / "x.md", "x\n")
+    write(docs / "top.md", "top\n")
+    watcher = Watcher(services.rules([docs]), lambda path, kind: None, lambda msg, level: None)
+    assert sorted(e.name for e in watcher.listdir(str(docs))) == ["src", "top.md"]
+
+
 class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
     """An inotify observer on a machine whose watch limit is used up."""
 

@@ -21,7 +21,7 @@ import errno
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,7 +40,7 @@ from watchdog.events import (
 )
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
-from watchdog.observers.polling import PollingObserver
+from watchdog.observers.polling import PollingObserverVFS
 
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
@@ -204,7 +204,22 @@ class Watcher:
             f"polling {w.root} every {self.poll_interval_s:g} s: {w.polling}",
             "warning" if w.polling in INOTIFY_LIMITS.values() else "info",
         )
-        return _schedule(PollingObserver(timeout=self.poll_interval_s), w.root, self)
+        poller = PollingObserverVFS(os.stat, self.listdir, polling_interval=self.poll_interval_s)
+        return _schedule(poller, w.root, self)
+
+    def listdir(self, path: str | None) -> Iterator[os.DirEntry[str]]:
+        """A folder's entries for the poller, without ignored folders (.git, node_modules …).
+
+        OS events cost nothing for ignored folders (their events are dropped), but a
+        poller would stat every file in them on every pass.
+        """
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False) and self.rules.reason(
+                    Path(entry.path), is_dir=True
+                ):
+                    continue
+                yield entry
 
     def _poll_reason(self, root: Path) -> str:
         if any(root == p or p in root.parents for p in self.poll_folders):
