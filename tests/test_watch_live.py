@@ -318,6 +318,23 @@ def test_the_poller_does_not_walk_ignored_folders(services: Services, docs: Path
     assert sorted(e.name for e in watcher.listdir(str(docs))) == ["src", "top.md"]
 
 
+def test_a_root_moved_away_leaves_the_index_and_its_replacement_is_watched(
+    services: Services, docs: Path, tmp_path: Path
+) -> None:
+    write(docs / "a.md", "# A\n\nIn the folder that moves away.\n")
+    with watching(services, [docs], supervise_s=0.2) as (bg, rec):
+        store = services.store
+        os.rename(docs, tmp_path / "moved")  # inotify keeps watching the moved folder
+        wait_until(lambda: not indexed_text(store), what="the moved root's files removed")
+        write(docs / "b.md", "# B\n\nA new folder under the old name.\n")
+        wait_until(lambda: set(indexed_text(store)) == {str(docs / "b.md")}, what="the new root")
+        write(tmp_path / "moved" / "c.md", "# C\n\nWritten in the moved folder.\n")
+        write(docs / "d.md", "# D\n\nLive in the new folder.\n")
+        wait_until(lambda: str(docs / "d.md") in indexed_text(store), what="live events")
+        settle(bg, rec)
+        assert set(store.file_records()) == {str(docs / "b.md"), str(docs / "d.md")}
+
+
 class _NoWatchesLeft(Observer):  # type: ignore[misc,valid-type]
     """An inotify observer on a machine whose watch limit is used up."""
 

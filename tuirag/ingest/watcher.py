@@ -105,11 +105,15 @@ class _Watch:
     failures: int = 0
     retry_at: float = 0.0
     missing: bool = False
+    identity: tuple[int, int] | None = None  # (device, inode) of the root when started
 
     @property
     def healthy(self) -> bool:
+        """Observer and emitters alive, and the root is still the folder they watch
+        (a root moved away or replaced keeps inotify watching the old inode)."""
         obs = self.observer
-        return obs is not None and obs.is_alive() and all(e.is_alive() for e in obs.emitters)
+        alive = obs is not None and obs.is_alive() and all(e.is_alive() for e in obs.emitters)
+        return alive and _identity(self.root) == self.identity
 
 
 class Watcher:
@@ -163,9 +167,12 @@ class Watcher:
         for w in self._watches.values():
             if w.healthy or now < w.retry_at:
                 continue
+            was_missing = w.missing
             if self._start(w, now):  # events were missed while it was down
                 self.notify(f"watching {w.root} again; rescanning it", "info")
                 rescan.append(w.root)
+            elif w.missing and not was_missing:
+                rescan.append(w.root)  # gone (moved away?): its files leave the index
         return rescan
 
     # ---- internals -------------------------------------------------------
@@ -182,6 +189,7 @@ class Watcher:
             w.retry_at = now + self.poll_interval_s
             return False
         try:
+            w.identity = _identity(w.root)
             w.observer = self._observer(w)
         except OSError as exc:
             w.failures += 1
@@ -240,6 +248,14 @@ def _schedule(observer: BaseObserver, root: Path, watcher: Watcher) -> BaseObser
         _stop(observer)
         raise
     return observer
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _stop(observer: BaseObserver | None) -> None:
