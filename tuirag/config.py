@@ -53,7 +53,7 @@ class ChunkingSettings:
 class SearchSettings:
     mode: str = "hybrid"  # hybrid | vector | fts
     top_k: int = 5
-    rrf_k: int = 60
+    rrf_k: int = 10
     bm25_weight: float = 2.0
 
 
