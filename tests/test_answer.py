@@ -173,6 +173,8 @@ async def test_follow_up_is_rewritten_by_the_model(
     rewrite_chat, answer_chat = ollama_server.chats()
     assert "What is the Zephyr 3000 blender?" in rewrite_chat["messages"][1]["content"]
     assert rewrite_chat["options"]["temperature"] == 0.0
+    # the same window as the answer: another num_ctx would make Ollama reload the model
+    assert rewrite_chat["options"]["num_ctx"] == answer_chat["options"]["num_ctx"] == 16384
     # the answer sees the conversation, without the old turn's citation numbers
     roles = [m["role"] for m in answer_chat["messages"]]
     assert roles == ["system", "user", "assistant", "user"]

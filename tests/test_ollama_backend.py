@@ -35,11 +35,13 @@ async def test_lists_models_with_size_family_and_quantization(ollama_server: Oll
 
 
 async def test_warm_up_loads_the_model_and_ps_shows_vram(ollama_server: OllamaServer) -> None:
-    llm = llm_for(ollama_server, keep_alive="-1")
+    llm = llm_for(ollama_server, keep_alive="-1", num_gpu=20)
     assert await llm.running() == []
     await llm.warm_up()
     (warm,) = ollama_server.chats()
     assert warm["messages"] == [] and warm["keep_alive"] == -1  # a number: Ollama rejects "-1"
+    # loaded as answers will need it, so the first question does not reload it
+    assert warm["options"]["num_ctx"] == 16384 and warm["options"]["num_gpu"] == 20
     (loaded,) = await llm.running()
     assert loaded.name == DEFAULT_MODEL
     assert loaded.size_vram == loaded.size > 0

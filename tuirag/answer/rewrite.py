@@ -17,7 +17,6 @@ Rewrite the user's last question as one stand-alone search query, resolving word
 "it", "its", "that" and "they" from the conversation. Reply with the query only, on one \
 line, no quotes, no explanation."""
 
-REWRITE_CTX = 2048
 REWRITE_TOKENS = 64
 _ANSWER_EXCERPT = 300  # characters of each earlier answer the rewriter sees
 
@@ -57,9 +56,7 @@ async def standalone_query(
         return question, False
     if llm is not None:
         try:
-            reply = await llm.complete(
-                _messages(question, history[-3:]), REWRITE_CTX, REWRITE_TOKENS
-            )
+            reply = await llm.complete(_messages(question, history[-3:]), REWRITE_TOKENS)
         except LlmError:
             reply = ""
         query = _usable(reply, question)

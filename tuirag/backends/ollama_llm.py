@@ -184,8 +184,13 @@ class OllamaLLM:
                             done_reason=part.done_reason or "",
                         )
 
-    async def complete(self, messages: list[dict[str, str]], num_ctx: int, num_predict: int) -> str:
-        """A short non-streamed reply (query rewriting), deterministic."""
+    async def complete(self, messages: list[dict[str, str]], num_predict: int) -> str:
+        """A short non-streamed reply (query rewriting), deterministic.
+
+        Sent with the same num_ctx and GPU options as answers: any change to those
+        makes Ollama reload the model, which costs seconds.
+        """
+        num_ctx = await self.num_ctx()
         with self._errors(self.model):
             response = await self.client.chat(
                 model=self.model,
@@ -197,10 +202,19 @@ class OllamaLLM:
         return response.message.content or ""
 
     async def warm_up(self) -> None:
-        """Load the model now and keep it (keep_alive), so the first question skips the load."""
+        """Load the model now and keep it (keep_alive), so the first question skips the load.
+
+        Loaded with the answers' num_ctx and GPU options, or the first question would
+        reload it.
+        """
+        options = self.options(await self.num_ctx())
         with self._errors(self.model):
             await self.client.chat(
-                model=self.model, messages=[], stream=False, keep_alive=self.keep_alive
+                model=self.model,
+                messages=[],
+                stream=False,
+                options=options,
+                keep_alive=self.keep_alive,
             )
 
     # ---- model management ---------------------------------------------------
