@@ -171,6 +171,7 @@ async def test_document_markup_and_escapes_are_shown_literally(
         await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen)
                          and app.screen.query(".-match"), what="the preview")
         preview = screen_text(app)
+        assert "docs/[red]evil[-red].md  L1-4" in preview  # the preview's title
         assert "[bold]shipped[/] on time, see [link=https://evil.example]here[/link]." in preview
         assert "Clear [2J screen and clipboard ]52;c;ZXZpbA== done." in preview
         assert "\x1b" not in app.export_screenshot()

@@ -160,14 +160,17 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
 
 
 async def test_first_run_offers_to_index_the_current_folder(
-    settings, embedder, docs: Path, monkeypatch: pytest.MonkeyPatch
+    settings, embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    docs = tmp_path / "[b]proj[/b]"  # a folder name is shown as it is, not as markup
     write(docs / "a.md", "# Alpha\n\nThe alpha file talks about apples.\n")
     monkeypatch.chdir(docs)
+    monkeypatch.setenv("HOME", str(tmp_path))
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: "Nothing is indexed yet." in screen_text(app),
                          what="the welcome")
+        assert "Index ~/[b]proj[/b]" in screen_text(app)
         await pilot.click("#index-cwd")
         await wait_until(pilot, lambda: app.status.index.startswith("1 files"), timeout=30,
                          what="the folder indexed")

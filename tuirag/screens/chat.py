@@ -24,7 +24,7 @@ from textual.widgets import Button, Footer, Input, Static
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
-from tuirag.widgets.safe import short_path
+from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.sources import SourcesList
 from tuirag.widgets.status import StatusLine
 from tuirag.widgets.turn import TurnView
@@ -44,7 +44,8 @@ class Welcome(Vertical):
             markup=False,
         )
         with Horizontal(classes="buttons"):
-            yield Button(f"Index {short_path(str(cwd))}", id="index-cwd", variant="primary")
+            label = untrusted(f"Index {short_path(str(cwd))}")  # Text: a folder name is not markup
+            yield Button(label, id="index-cwd", variant="primary")
             yield Button("Choose a folder…", id="index-other")
 
 

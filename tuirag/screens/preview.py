@@ -100,7 +100,7 @@ class PreviewScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview") as scroll:
-            scroll.border_title = strip_controls(self.title_text)
+            scroll.border_title = untrusted(self.title_text)  # a str here would be markup
             scroll.border_subtitle = "e open · c copy · Esc close"
             yield Static(Text("Loading…", style="dim"), id="preview-loading")
         yield Footer()
