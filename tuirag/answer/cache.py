@@ -80,6 +80,16 @@ def current_hashes(store: Store, paths: Sequence[str]) -> dict[str, str]:
     return {row["path"]: row["file_hash"] for row in rows}
 
 
+_HIT_FIELDS = {f.name for f in dataclasses.fields(Hit)}
+
+
+def _hits(stored: str) -> list[Hit] | None:
+    try:
+        return [Hit(**{k: v for k, v in h.items() if k in _HIT_FIELDS}) for h in json.loads(stored)]
+    except (TypeError, ValueError):
+        return None
+
+
 class AnswerCache:
     def __init__(self, file: Path, store: Store, scope: str, similarity: float) -> None:
         self.file = file
@@ -116,7 +126,10 @@ class AnswerCache:
             if current_hashes(self.store, list(wanted)) != wanted:
                 stale.append(row_id)
                 continue
-            hits = [Hit(**h) for h in json.loads(sources)]
+            hits = _hits(sources)
+            if hits is None:  # written by a version with another Hit shape
+                stale.append(row_id)
+                continue
             found = CachedAnswer(text, answer, hits, float(sims[i]))
             break
         if stale:
