@@ -59,7 +59,8 @@ def language_of(text: str) -> str:
     return "zh" if _CJK.search(text) else "en"
 
 
-def _squash(text: str) -> str:
+def squash(text: str) -> str:
+    """Case- and whitespace-blind form used for matching expected strings."""
     return _SPACE.sub("", text).casefold()
 
 
@@ -125,8 +126,8 @@ def relevant(hit: Hit, question: Question, root: Path) -> bool:
     """From the expected file, and containing every expected string."""
     if os.path.normpath(hit.path) != os.path.normpath(os.path.join(root, question.file)):
         return False
-    text = _squash(hit.text)
-    return all(_squash(s) in text for s in question.answer_contains)
+    text = squash(hit.text)
+    return all(squash(s) in text for s in question.answer_contains)
 
 
 def first_relevant_rank(hits: Sequence[Hit], question: Question, root: Path) -> int | None:

@@ -1347,9 +1347,7 @@ def generate(out: Path) -> dict[str, str]:
 
 def check(texts: dict[str, str], questions: Path = QUESTIONS) -> list[str]:
     """Problems with the questions: unknown files, expected strings not in the file."""
-
-    def squash(s: str) -> str:  # the same normalisation as tuirag.evaluate
-        return "".join(s.split()).casefold()
+    from tuirag.evaluate import squash  # the harness's own matching
 
     problems = []
     for n, line in enumerate(questions.read_text(encoding="utf-8").splitlines(), 1):
