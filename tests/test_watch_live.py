@@ -218,6 +218,7 @@ def test_ignore_and_secret_rules_apply_to_events(services: Services, docs: Path)
         write(docs / ".env", "API_TOKEN=abc\n")
         write(docs / "id_rsa", "not really a key\n")
         write(docs / "node_modules" / "pkg" / "readme.md", "# Pkg\n\nVendored.\n")
+        write(docs / "node_modules" / "pkg" / ".gitignore", "*.log\n")
         write(docs / "notes.md.swp", "swap\n")
         write(docs / "leak.md", "# Keys\n\nAWS key AKIAABCDEFGHIJKLMNOP here.\n")
         write(docs / "fine.md", "# Fine\n\nAn ordinary note about tea.\n")
@@ -228,6 +229,7 @@ def test_ignore_and_secret_rules_apply_to_events(services: Services, docs: Path)
         assert "AWS access key" in rec.outcomes("skipped", docs / "leak.md")[0].reason
         seen = {e.path for e in rec.snapshot() if isinstance(e, Queued)}
         assert not seen & {str(docs / ".env"), str(docs / "id_rsa"), str(docs / "notes.md.swp")}
+        assert not any("node_modules" in p for p in seen)
 
 
 def test_gitignore_change_takes_effect(services: Services, docs: Path) -> None:

@@ -90,7 +90,9 @@ class _Handler(FileSystemEventHandler):
             self.enqueue(path, "tree")  # the root itself was deleted or moved
             return
         if os.path.basename(path) == ".gitignore":
-            self.enqueue(os.path.dirname(path), "tree")  # its rules changed: rescan below it
+            folder = os.path.dirname(path)
+            if folder == self.root or not self.rules().reason(Path(folder), is_dir=True):
+                self.enqueue(folder, "tree")  # its rules changed: rescan below it
             return
         if self.rules().reason(Path(path), is_dir=is_dir):
             return  # temp, backup, ignored or secret
