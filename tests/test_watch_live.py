@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
+from watchdog.events import FileModifiedEvent
 from watchdog.observers import Observer
 
 from tests.conftest import write
@@ -30,7 +31,7 @@ from tuirag.cli.main import main
 from tuirag.config import Settings
 from tuirag.ingest import watchstate
 from tuirag.ingest.events import Done, Indexing, Queued
-from tuirag.ingest.watcher import Watcher
+from tuirag.ingest.watcher import NETWORK_FS, Watcher, _Handler, filesystem_type
 from tuirag.services import Services
 
 pytestmark = pytest.mark.timeout(120)
@@ -510,3 +511,21 @@ def test_a_touch_without_change_embeds_nothing(services: Services, docs: Path) -
         assert not rec.outcomes("indexed")
         record = services.store.file_records()[str(target)]
         assert record.mtime_ns == target.stat().st_mtime_ns  # next time: no hashing either
+
+
+def test_a_handler_error_never_ends_dispatch(docs: Path) -> None:
+    """An exception inside a watchdog handler would stop its dispatch for good (#793)."""
+    queued: list[tuple[str, str]] = []
+
+    def broken_rules() -> object:
+        raise RuntimeError("a bug while filtering")
+
+    handler = _Handler(docs, broken_rules, lambda path, kind: queued.append((path, kind)))  # type: ignore[arg-type]
+    handler.dispatch(FileModifiedEvent(str(docs / "a.md")))  # logged, not raised
+    handler.dispatch(FileModifiedEvent(str(docs / ".gitignore")))
+    assert queued == [(str(docs), "tree")]  # the root's own .gitignore needs no rule check
+
+
+def test_network_mounts_are_recognised_from_the_mount_table() -> None:
+    assert filesystem_type(Path("/proc/self")) == "proc"
+    assert "nfs4" in NETWORK_FS and "fuse.sshfs" in NETWORK_FS
