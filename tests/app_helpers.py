@@ -23,7 +23,10 @@ async def wait_until(
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what or predicate}")
+            raise AssertionError(
+                f"timed out after {timeout:.0f} s waiting for {what or predicate}; the screen:\n"
+                + screen_text(pilot.app)
+            )
         await pilot.pause(0.05)
 
 

@@ -84,23 +84,30 @@ async def test_pull_a_model_with_progress_then_use_it(
     )
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: ollama_server.loaded, what="the warm-up at start")
         await pilot.press("f4")
         screen = app.screen
         assert isinstance(screen, ModelsScreen)
         table = screen.query_one("#model-table", DataTable)
-        await wait_until(pilot, lambda: table.row_count == 1, what="the model list")
-        assert "qwen2.5:7b-instruct-q4_K_M" in screen_text(app)
-        assert "Q4_K_M" in screen_text(app) and "32768" in screen_text(app)
+        await wait_until(pilot, lambda: "32768" in screen_text(app), what="the model list")
+        shown = screen_text(app)
+        assert "qwen2.5:7b-instruct-q4_K_M  4.7 GB  Q4_K_M  7.6B    32768" in shown
+        assert "loaded: qwen2.5:7b-instruct-q4_K_M · 4.7 GB of 4.7 GB in VRAM" in shown
 
-        ollama_server.token_delay = 0.15  # slow enough to see the bar move
+        ollama_server.token_delay = 0.05
+        seen: list[float] = []
+        bar = screen.query_one("#pull-progress", ProgressBar)
+        bar.watch(bar, "progress", lambda value: seen.append(value), init=False)
         await pilot.press("p")
         await wait_until(pilot, lambda: app.screen.query("#prompt-input"), what="the prompt")
         app.screen.query_one("#prompt-input").value = "smollm2:135m"
         await pilot.press("enter")
         bar = screen.query_one("#pull-progress", ProgressBar)
-        await wait_until(pilot, lambda: bar.display and bar.total == 98_000_000
-                         and 0 < (bar.progress or 0) < 98_000_000, what="partial progress")
-        await wait_until(pilot, lambda: table.row_count == 2, what="the pulled model listed")
+        await wait_until(pilot, lambda: table.row_count == 2, what="the pulled model listed",
+                         timeout=15)
+
+        assert bar.total == 98_000_000
+        assert any(0 < p < 98_000_000 for p in seen), seen  # the bar moved through the pull
         assert "smollm2:135m: pulled" in screen_text(app)
 
         table.move_cursor(row=[table.get_row_at(i)[1].plain for i in range(2)].index(
