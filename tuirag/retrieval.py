@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from tuirag.cjk import mostly_cjk
 from tuirag.types import Hit
 
 if TYPE_CHECKING:
@@ -44,9 +45,16 @@ class Retriever:
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> SearchResult:
         started = time.perf_counter()
         warning = ""
+        notes = []
         if mode != "vector" and not self.store.has_fts() and self.store.count():
             warning = "full-text index not built yet; using vector search only"
             mode = "vector"
+        if mode == "hybrid" and not self.embedder.multilingual and mostly_cjk(query):
+            # An English-only model's vectors of Chinese text are near noise: on the
+            # eval set, full-text alone ranked Chinese answers first far more often.
+            notes.append("Chinese/Japanese/Korean query: full-text search only (the "
+                         "embedding model is English-only; pick a multilingual embedder.model)")
+            mode = "fts"
         if mode == "fts":
             hits = self.store.text_search(query, k)
         else:
@@ -55,7 +63,8 @@ class Retriever:
                 hits = self.store.vector_search(vector, k)
             else:
                 hits = self._hybrid(query, vector, k)
-        return SearchResult(hits, mode, (time.perf_counter() - started) * 1000, warning)
+        millis = (time.perf_counter() - started) * 1000
+        return SearchResult(hits, mode, millis, warning, notes)
 
     def _hybrid(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
         pool = max(k * 4, 20)

@@ -24,6 +24,13 @@ BUNDLED_MODEL = "all-MiniLM-L6-v2-int8"
 _BUNDLED_FASTEMBED_NAME = "tuirag/all-MiniLM-L6-v2-int8"
 
 # Models trained with instruction prefixes embed badly without them (fastembed #251).
+# Models known to embed Chinese and other non-English text usefully.
+_MULTILINGUAL = re.compile(
+    r"multilingual|bge-m3|labse|jina-embeddings-v3|qwen3-embed|nomic-embed-text-v2|"
+    r"text2vec|bge-.*-zh|m3e|gte-qwen",
+    re.IGNORECASE,
+)
+
 _PREFIXES: list[tuple[str, str, str]] = [
     (r"e5", "query: ", "passage: "),
     (r"nomic-embed", "search_query: ", "search_document: "),
@@ -38,6 +45,7 @@ class EmbedderError(Exception):
 class Embedder(Protocol):
     key: str  # names the index folder: model, dimension and prefixes
     label: str  # what `status` shows
+    multilingual: bool  # False: vectors of non-English text are near noise
     dim: int
     max_tokens: int
     tokenizer: Tokenizer  # untruncated, for sizing chunks
@@ -115,6 +123,7 @@ class FastEmbedEmbedder:
         self.dim = int(np.asarray(next(iter(self._model.embed(["dimension probe"])))).shape[0])
         self._query_prefix, self._passage_prefix = prefixes_for(settings.model, settings)
         self.label = f"fastembed {settings.model} ({self.dim}d, {settings.device})"
+        self.multilingual = bool(_MULTILINGUAL.search(settings.model))
         self.key = _key(
             "fastembed", settings.model, self.dim, (self._query_prefix, self._passage_prefix)
         )
@@ -199,6 +208,7 @@ class OllamaEmbedder:
             ) from None
         self.dim = int(probe.shape[1])
         self.label = f"ollama {self.model} ({self.dim}d)"
+        self.multilingual = bool(_MULTILINGUAL.search(self.model))
         self.key = _key("ollama", self.model, self.dim, (self._query_prefix, self._passage_prefix))
 
     def _embed(self, texts: list[str]) -> np.ndarray:

@@ -27,6 +27,7 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
+from tuirag.cjk import fts_text
 from tuirag.types import Hit
 
 log = logging.getLogger(__name__)
@@ -36,16 +37,10 @@ FILES = "files"
 SCHEMA_VERSION = 1
 VECTOR_INDEX_MIN_ROWS = 100_000
 
-_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
 
 
 def path_key(path: str) -> str:
     return hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def fts_text(text: str) -> str:
-    """Space out CJK characters so the whitespace tokenizer indexes each one."""
-    return _CJK.sub(r" \1 ", text)
 
 
 def chunks_schema(dim: int) -> pa.Schema:

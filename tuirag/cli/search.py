@@ -27,8 +27,9 @@ def run(args: argparse.Namespace) -> int:
     svc = services(args)
     k = args.k or svc.settings.search.top_k
     result = svc.retriever.search(args.query, k, args.mode or svc.settings.search.mode)
-    if result.warning:
-        note(f"note: {result.warning}")
+    for message in [result.warning, *result.notes]:
+        if message:
+            note(f"note: {message}")
     if args.json:
         print(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, indent=2))
         return 0

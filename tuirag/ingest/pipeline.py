@@ -19,7 +19,8 @@ from pathlib import Path
 import numpy as np
 
 from tuirag.backends.embedder import Embedder
-from tuirag.backends.store import FileRecord, Store, fts_text, path_key
+from tuirag.backends.store import FileRecord, Store, path_key
+from tuirag.cjk import fts_text
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
