@@ -87,6 +87,8 @@ class AnswerSettings:
     user_template: str = ""
     max_answer_tokens: int = 1024
     rewrite: bool = True
+    backend: str = "ollama"  # ollama | llamacpp
+    gguf_path: str = ""
 
 
 @dataclass
@@ -133,6 +135,7 @@ _CHOICES = {
     ("embedder", "backend"): ("fastembed", "ollama"),
     ("embedder", "device"): ("cpu", "cuda"),
     ("search", "mode"): ("hybrid", "vector", "fts"),
+    ("answer", "backend"): ("ollama", "llamacpp"),
 }
 
 

@@ -62,6 +62,8 @@ DOCS: dict[str, str] = {
     "answer.user_template": "Replace the built-in question template; {sources} and {question} are filled in.",
     "answer.max_answer_tokens": "Longest answer (num_predict); this much of the context window is kept free for it.",
     "answer.rewrite": "Let the model rewrite a follow-up question into a stand-alone search query (else: joined with the previous question).",
+    "answer.backend": "\"ollama\" (the daemon at ollama.host) or \"llamacpp\" (in-process, no daemon: pip install 'tuirag[llamacpp]').",
+    "answer.gguf_path": "With backend = \"llamacpp\": the GGUF chat model file. The [ollama] num_ctx, max_ctx, num_gpu, main_gpu, num_thread and temperature apply.",
     "watch": "Background indexing of changed files.",
     "watch.debounce_ms": "Quiet time after a file's last change before it is indexed.",
     "watch.max_wait_ms": "Longest a file that keeps changing waits before it is indexed anyway.",

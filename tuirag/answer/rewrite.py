@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tuirag.answer.events import Turn
-from tuirag.backends.ollama_llm import LlmError, OllamaLLM
+from tuirag.backends.chat import ChatModel
+from tuirag.backends.ollama_llm import LlmError
 
 REWRITE_PROMPT = """\
 Rewrite the user's last question as one stand-alone search query, resolving words like \
@@ -49,7 +50,7 @@ def _usable(reply: str, question: str) -> str:
 
 
 async def standalone_query(
-    question: str, history: Sequence[Turn], llm: OllamaLLM | None
+    question: str, history: Sequence[Turn], llm: ChatModel | None
 ) -> tuple[str, bool]:
     """(query, rewritten by the model). No history: the question itself."""
     if not history:

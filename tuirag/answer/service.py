@@ -26,7 +26,8 @@ import numpy as np
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
 from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token, Turn
-from tuirag.backends.ollama_llm import ChatStats, LlmError, OllamaLLM
+from tuirag.backends.chat import ChatModel, make_chat_model
+from tuirag.backends.ollama_llm import ChatStats, LlmError
 from tuirag.config import ConfigError
 from tuirag.services import Services
 from tuirag.types import Hit
@@ -61,13 +62,13 @@ def _ms(since: float) -> float:
 
 
 class Answerer:
-    def __init__(self, services: Services, llm: OllamaLLM | None = None) -> None:
+    def __init__(self, services: Services, llm: ChatModel | None = None) -> None:
         self.services = services
         self.settings = services.settings.answer
         problem = prompt.check_template(self.settings.user_template)
         if problem:
             raise ConfigError(problem)
-        self.llm = llm or OllamaLLM(services.settings.ollama)
+        self.llm = llm or make_chat_model(services.settings)
         self._counter: budget.TokenCounter | None = None
         self._cache: AnswerCache | None = None
 

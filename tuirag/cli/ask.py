@@ -35,7 +35,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-k", type=int, default=None, help="passages to retrieve (default: answer.top_k)"
     )
-    parser.add_argument("--model", default=None, help="Ollama chat model (default: ollama.model)")
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="chat model (default: ollama.model; with answer.backend = llamacpp, a GGUF file)",
+    )
     parser.add_argument(
         "--no-cache", action="store_true", help="neither read nor write the answer cache"
     )
@@ -57,7 +61,8 @@ class _Outcome:
 
 def run(args: argparse.Namespace) -> int:
     from tuirag.answer.service import Answerer
-    from tuirag.backends.ollama_llm import OllamaLLM, is_loopback
+    from tuirag.backends.chat import make_chat_model
+    from tuirag.backends.ollama_llm import is_loopback
 
     svc = services(args)
     settings = svc.settings
@@ -65,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
         settings.answer.top_k = args.k
     if args.no_cache:
         settings.answer.cache = False
-    llm = OllamaLLM(settings.ollama, args.model)
-    if not is_loopback(llm.host):
+    llm = make_chat_model(settings, args.model)
+    if settings.answer.backend == "ollama" and not is_loopback(llm.host):
         note(f"note: passages from your documents go to {llm.host} (not this machine)")
     answerer = Answerer(svc, llm)
     outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
