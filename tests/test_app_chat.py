@@ -208,3 +208,36 @@ async def test_selecting_an_earlier_answer_shows_its_sources(
         await wait_until(pilot, lambda: Path(sources.hits[0].path).name == "install.md",
                          what="the first answer's sources")
         assert first.has_class("-selected") and not second.has_class("-selected")
+
+
+async def test_links_in_answers_are_shown_not_opened(
+    settings, embedder, folder: Path, ollama_server: OllamaServer
+) -> None:
+    ollama_server.reply = "See [the site](https://evil.example/x) for more [1]."
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    opened: list[str] = []
+    app.open_url = lambda url, **kw: opened.append(url)  # type: ignore[method-assign]
+    notes: list[str] = []
+    app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        await wait_until(pilot, lambda: view.turn.timings, what="the answer")
+        paragraph = view.markdown.query("MarkdownParagraph").first()
+        await pilot.click(paragraph, offset=(6, 0))  # on "the site"
+        await wait_until(pilot, lambda: notes, what="the link notice")
+        assert opened == []
+        assert notes == ["Link (not opened): https://evil.example/x"]
+
+
+async def test_command_palette_runs_chat_actions(
+    settings, embedder, folder: Path, ollama_server: OllamaServer
+) -> None:
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        await wait_until(pilot, lambda: view.turn.timings, what="the answer")
+        await pilot.press("ctrl+p", *"new chat")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette"
+                         and "key: ^n" in screen_text(app), what="the palette")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: not _chat(app).query(TurnView), what="a new chat")
