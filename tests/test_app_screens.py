@@ -13,6 +13,7 @@ from textual.widgets import DataTable, ProgressBar
 
 from tuirag import config
 from tuirag.app import make_app
+from tuirag.ingest.events import Idle, Indexing
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
 from tuirag.screens.index import IndexScreen
@@ -50,6 +51,17 @@ async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, doc
                          what="the failed file listed")
         assert "broken.pdf" in _cell(failed, 0, 0)
         assert _cell(folders, 0, 4) == "1"
+
+        events: list[object] = []
+        app.index_events.subscribe(app.screen, events.append)
+        bar = app.screen.query_one("#index-progress", ProgressBar)
+        shown: list[bool] = []
+        bar.watch(bar, "total", lambda value: shown.append(bar.display), init=False)
+        await pilot.press("r")  # re-index the selected folder
+        await wait_until(pilot, lambda: any(isinstance(e, Indexing) and e.path == str(docs)
+                                            for e in events)
+                         and isinstance(events[-1], Idle), timeout=30, what="the re-index pass")
+        assert any(shown) and not bar.display  # up while it ran, gone when idle
 
 
 async def test_add_and_remove_folder_are_written_to_the_config(
@@ -162,6 +174,8 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
                             ("^n", "New chat"), ("f3", "Index"), ("f4", "Models")):
             assert any(key in line and action in line for line in shown.splitlines()), action
         await pilot.press("escape")
+        await pilot.press("f6")
+        assert app.theme == "textual-light"
         titles = {c.title for c in app.get_system_commands(chat)}
         assert {"Stop", "Regenerate", "Copy answer", "New chat", "Export", "Index"} <= titles
 
