@@ -61,6 +61,14 @@ def test_app_with_a_missing_folder_says_so(tmp_path: Path, capsys: pytest.Captur
     assert f"not a folder: {tmp_path / 'nope'}" in capsys.readouterr().err
 
 
+def test_an_unknown_theme_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    config = write(tmp_path / "bad.toml", '[ui]\ntheme = "neon"\n')
+    assert main(["--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert "ui.theme = 'neon' is not a theme; try 'textual-dark'" in err
+    assert "Traceback" not in err
+
+
 def test_help_still_lists_the_commands(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["--help"])

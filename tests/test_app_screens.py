@@ -178,6 +178,11 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
         assert app.theme == "textual-light"
         titles = {c.title for c in app.get_system_commands(chat)}
         assert {"Stop", "Regenerate", "Copy answer", "New chat", "Export", "Index"} <= titles
+        await pilot.press("ctrl+p", *"models")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette"
+                         and "key: f4" in screen_text(app), what="the palette")
+        await pilot.press("enter")  # an app-level action runs from the palette too
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), what="Models")
 
 
 async def test_first_run_offers_to_index_the_current_folder(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing import resource_tracker
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -29,7 +29,7 @@ from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
-from tuirag.config import Settings
+from tuirag.config import ConfigError, Settings
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
 from tuirag.screens.index import IndexScreen
@@ -47,6 +47,13 @@ if TYPE_CHECKING:
     from tuirag.sessions import Session
 
 DARK, LIGHT = "textual-dark", "textual-light"
+
+
+class Command(NamedTuple):
+    key: str  # as the footer shows it, e.g. "^n" or "f1, ?"
+    description: str
+    action: str
+    node: App[Any] | Screen[Any]  # where the action runs
 
 
 class IndexUpdate(Message):
@@ -108,7 +115,11 @@ class TuiragApp(App[None]):
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
-        self.theme = settings.ui.theme or DARK
+        theme = settings.ui.theme or DARK
+        if theme not in self.available_themes:
+            raise ConfigError(f"ui.theme = {theme!r} is not a theme; try {DARK!r} or {LIGHT!r} "
+                              f"(all: {', '.join(sorted(self.available_themes))})")
+        self.theme = theme
         self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
@@ -340,24 +351,26 @@ class TuiragApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK
 
-    def commands(self, screen: Screen[Any]) -> Iterable[tuple[str, str, str]]:
-        """(key, description, action) for every binding active on `screen`: help and palette."""
+    def commands(self, screen: Screen[Any]) -> Iterable[Command]:
+        """Every action bound on `screen` or the app, with its keys: for help and the palette."""
         seen = set()
         for key, active in screen.active_bindings.items():
-            binding = active.binding
-            if not isinstance(active.node, App | Screen):
+            binding, node = active.binding, active.node
+            if not isinstance(node, App | Screen):
                 continue  # a widget's own editing keys (Input's cursor moves, …)
-            if binding.system or not binding.description or binding.action in seen:
+            if binding.system or not binding.description or (node, binding.action) in seen:
                 continue
-            seen.add(binding.action)
+            seen.add((node, binding.action))
             keys = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
-                    if a.binding.action == binding.action and a.node is active.node]
-            yield ", ".join(dict.fromkeys(keys)) or key, binding.description, binding.action
+                    if a.binding.action == binding.action and a.node is node]
+            yield Command(", ".join(dict.fromkeys(keys)) or key, binding.description,
+                          binding.action, node)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for key, description, action in self.commands(screen):
+        for command in self.commands(screen):
             yield SystemCommand(
-                description, f"key: {key}", lambda action=action: self.run_action(action, screen)
+                command.description, f"key: {command.key}",
+                lambda c=command: self.run_action(c.action, c.node),
             )
         yield from super().get_system_commands(screen)
 

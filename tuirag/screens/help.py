@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from tuirag.app import Command
 
 ABOUT = (
     "Ctrl+P opens the command palette: every action below, searchable.\n"
@@ -23,7 +27,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,q,f1,question_mark", "dismiss", "Close"),
     ]
 
-    def __init__(self, commands: list[tuple[str, str, str]]) -> None:
+    def __init__(self, commands: list[Command]) -> None:
         super().__init__()
         self.commands = commands
 
@@ -31,8 +35,8 @@ class HelpScreen(ModalScreen[None]):
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for key, description, _action in self.commands:
-            table.add_row(key, description)
+        for command in self.commands:
+            table.add_row(Text(command.key), Text(command.description))
         with VerticalScroll(id="help") as box:
             box.border_title = "Keys"
             box.border_subtitle = "Esc closes"
