@@ -81,6 +81,13 @@ async def test_add_and_remove_folder_are_written_to_the_config(
         assert written["index"]["folders"] == [str(docs), str(other)]
         assert config.load().index.folders == [str(docs), str(other)]
 
+        await pilot.press("a")  # a path that is not a folder is refused
+        await wait_until(pilot, lambda: app.screen.query("#prompt-input"), what="the prompt")
+        app.screen.query_one("#prompt-input").value = str(tmp_path / "missing")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, IndexScreen))
+        assert config.load().index.folders == [str(docs), str(other)]
+
         folders.move_cursor(row=1)
         await pilot.press("d")
         await wait_until(pilot, lambda: folders.row_count == 1, what="the folder removed")

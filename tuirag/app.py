@@ -251,14 +251,19 @@ class TuiragApp(App[None]):
         self.background = BackgroundIndexer(self.services, self.roots(), forward)
         self.background.start()
 
-    def add_folder(self, folder: Path) -> None:
+    def add_folder(self, folder: Path) -> bool:
+        """Watch one more folder and save it in the config; False if it is not a folder."""
         folder = Path(os.path.abspath(folder))
+        if not folder.is_dir():
+            self.notify(f"not a folder: {folder}", severity="error", markup=False)
+            return False
         if str(folder) not in self.settings.index.folders:
             self.settings.index.folders.append(str(folder))
             self.save_settings()
             self.notify(f"Watching {folder} (saved in {self.config_path()})", markup=False)
         if self.background is not None:
             self.background.add_folder(folder)
+        return True
 
     def remove_folder(self, folder: Path) -> None:
         self.settings.index.folders = [

@@ -91,7 +91,7 @@ class ChatScreen(Screen[None]):
         if app.roots():
             return
         await app.index_ready.wait()
-        if app.index_error or app.roots() or app.services.store.count():
+        if app.index_error or app.roots() or await asyncio.to_thread(app.services.store.count):
             return
         conversation = self.query_one("#conversation")
         if not conversation.query(TurnView):
@@ -99,14 +99,13 @@ class ChatScreen(Screen[None]):
 
     @on(Button.Pressed, "#index-cwd")
     def _index_cwd(self) -> None:
-        self.app.add_folder(Path.cwd())
-        self.query("#welcome").remove()
+        if self.app.add_folder(Path.cwd()):
+            self.query("#welcome").remove()
 
     @on(Button.Pressed, "#index-other")
     def _index_other(self) -> None:
         def chosen(folder: str | None) -> None:
-            if folder:
-                self.app.add_folder(Path(folder).expanduser())
+            if folder and self.app.add_folder(Path(folder).expanduser()):
                 self.query("#welcome").remove()
 
         self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)

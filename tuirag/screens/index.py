@@ -7,7 +7,6 @@ progress comes from the background indexer's events, forwarded by the app.
 from __future__ import annotations
 
 import asyncio
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -155,12 +154,8 @@ class IndexScreen(Screen[None]):
         def chosen(folder: str | None) -> None:
             if not folder:
                 return
-            path = Path(os.path.abspath(Path(folder).expanduser()))
-            if not path.is_dir():
-                self.notify(f"not a folder: {path}", severity="error", markup=False)
-                return
-            self.app.add_folder(path)
-            self.action_refresh_counts()
+            if self.app.add_folder(Path(folder).expanduser()):
+                self.action_refresh_counts()
 
         self.app.push_screen(PromptScreen("Add a folder to watch:", str(Path.cwd())), chosen)
 
