@@ -236,7 +236,9 @@ def test_repeated_reingest_does_not_grow_without_bound(services: Services, docs:
     assert sizes[-1] < sizes[1] * 1.5, sizes
 
 
-def test_chinese_query_uses_full_text_with_an_english_only_model(services: Services, docs: Path) -> None:
+def test_chinese_query_uses_full_text_with_an_english_only_model(
+    services: Services, docs: Path
+) -> None:
     write(docs / "路由器.md", "# 路由器\n\nXR-5000 路由器支持 2.4 GHz 和 5 GHz 双频无线网络。\n")
     write(docs / "电源.md", "# 电源\n\n适配器输出 12 V 电压，待机功耗 9 W。\n")
     write(docs / "cats.md", "# Cats\n\nCats sleep up to sixteen hours a day.\n")

@@ -1,4 +1,4 @@
-"""Check the setup: config, data dir, index, embedding model (offline), plugins, Ollama. Reports only."""
+"""Check the setup: config, data dir, index, embedder (offline), plugins, Ollama. Reports only."""
 
 from __future__ import annotations
 
@@ -22,13 +22,17 @@ def run(args: argparse.Namespace) -> int:
 
     def report(ok: bool | None, what: str, detail: str) -> None:
         nonlocal failures
-        mark, style = {True: ("ok  ", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[ok]
+        mark, style = {True: ("ok  ", "green"), False: ("FAIL", "red"), None: ("warn", "yellow")}[
+            ok
+        ]
         failures += ok is False
         out.print(Text(f"{mark} ", style=style) + Text(f"{what}: {detail}"))
 
     try:
         settings = config.load(args.config)
-        report(True, "config", str(settings.source or f"{paths.config_file()} (not present; defaults)"))
+        report(
+            True, "config", str(settings.source or f"{paths.config_file()} (not present; defaults)")
+        )
     except config.ConfigError as exc:
         report(False, "config", str(exc))
         return 1
@@ -43,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
     from tuirag.services import Services
 
     svc = Services(settings)
-    for name, check in (("embedder", lambda: svc.embedder.label), ("index", lambda: f"{svc.store.count()} chunks in {svc.store.folder}")):
+    for name, check in (
+        ("embedder", lambda: svc.embedder.label),
+        ("index", lambda: f"{svc.store.count()} chunks in {svc.store.folder}"),
+    ):
         try:
             report(True, name, check())
         except Exception as exc:
@@ -72,7 +79,8 @@ def extra_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]
         version = httpx.get(f"{host.rstrip('/')}/api/version", timeout=3).json().get("version", "?")
         tags = httpx.get(f"{host.rstrip('/')}/api/tags", timeout=3).json().get("models", [])
     except (httpx.HTTPError, ValueError):
-        return [(None, "ollama", f"not reachable at {host}: start it with `ollama serve`; search and indexing still work")]
+        fix = "start it with `ollama serve`; search and indexing still work"
+        return [(None, "ollama", f"not reachable at {host}: {fix}")]
     lines: list[tuple[bool | None, str, str]] = [(True, "ollama", f"{host} (version {version})")]
     model = settings.ollama.model
     pulled = {m.get("name") or m.get("model") for m in tags}
