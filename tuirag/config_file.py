@@ -8,7 +8,6 @@ renderer's output for the defaults (a test keeps them in step).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import tomli_w
 
