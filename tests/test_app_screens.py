@@ -205,7 +205,7 @@ async def test_first_run_offers_to_index_the_current_folder(
                          what="the welcome")
         assert "Index ~/[b]proj[/b]" in screen_text(app)
         await pilot.click("#index-cwd")
-        await wait_until(pilot, lambda: app.status.index.startswith("1 files"), timeout=30,
+        await wait_until(pilot, lambda: app.status.index.startswith("1 file "), timeout=30,
                          what="the folder indexed")
         assert config.load().index.folders == [str(docs)]
 
@@ -228,4 +228,4 @@ async def test_another_writer_makes_the_app_a_reader(settings, embedder, docs: P
         async with app.run_test(size=(100, 30)) as pilot:
             await wait_until(pilot, lambda: f"indexed by pid {os.getpid()}" in screen_text(app),
                              what="the reader notice")
-            assert app.status.index.startswith("1 files · 1 chunks")
+            assert app.status.index.startswith("1 file · 1 chunk")

@@ -55,7 +55,7 @@ def _settled(*screen_has: str):
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
         await wait_until(pilot, lambda: app.index_ready.is_set() and app.status.ollama == "down"
-                         and "files" in app.status.index and not app.status.busy)
+                         and " chunk" in app.status.index and not app.status.busy)
         for text in screen_has:
             await wait_until(pilot, lambda t=text: t in screen_text(app),
                              what=f"{text!r} in\n{screen_text(app)}")

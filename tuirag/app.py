@@ -183,7 +183,7 @@ class TuiragApp(App[None]):
 
     def _index_opened(self, files: int, chunks: int) -> None:
         self.index_ready.set()
-        self.set_status(index=f"{files} files · {chunks} chunks")
+        self.set_status(index=index_summary(files, chunks))
 
     def _index_failed(self, message: str) -> None:
         self.index_error = message
@@ -226,8 +226,7 @@ class TuiragApp(App[None]):
         if isinstance(event, Indexing):
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
         elif isinstance(event, Idle):
-            self.set_status(index=f"{event.files} files · {event.chunks} chunks{by_other}",
-                            busy=False)
+            self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
         elif isinstance(event, Notice):
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
@@ -378,6 +377,10 @@ class TuiragApp(App[None]):
                 lambda c=command: self.run_action(c.action, c.node),
             )
         yield from super().get_system_commands(screen)
+
+
+def index_summary(files: int, chunks: int) -> str:
+    return f"{files} file{'s' * (files != 1)} · {chunks} chunk{'s' * (chunks != 1)}"
 
 
 def make_app(
