@@ -107,6 +107,14 @@ def test_chat_light_theme(snap_compare, settings, embedder, home: Path) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=resume)
 
 
+def test_chat_no_color(snap_compare, settings, embedder, home: Path,
+                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    app, resume = _answered(settings, embedder, home)
+    assert app.no_color
+    assert snap_compare(app, terminal_size=(80, 24), run_before=resume)
+
+
 @pytest.mark.parametrize("size", SIZES)
 def test_preview(snap_compare, settings, embedder, home: Path, size) -> None:
     app, resume = _answered(settings, embedder, home)
