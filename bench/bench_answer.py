@@ -7,8 +7,9 @@ For each question, through the real `Answerer` and the real `ollama` client:
 
 By default the model is SmolLM2-135M-Instruct (Q4_1) run by llama-cpp-python behind
 the loopback Ollama-compatible server from tests/ (no Ollama needed), with a scripted
-server beside it to show the cost of the HTTP path alone. With --host it measures a
-real Ollama daemon instead (e.g. on a GPU box).
+server beside it to show the cost of the HTTP path alone, and the same model run
+in-process by `answer.backend = "llamacpp"`. With --host it measures a real Ollama
+daemon instead (e.g. on a GPU box).
 
     .venv/bin/python bench/bench_answer.py            # 20 questions, p50
     .venv/bin/python bench/bench_answer.py --quick    # 5 questions
@@ -245,7 +246,13 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from ollama_server import SMALL_MODEL, FakeModel, OllamaServer, real_model_available
+    from ollama_server import (
+        SMALL_MODEL,
+        FakeModel,
+        OllamaServer,
+        real_model_available,
+        small_model_path,
+    )
 
     questions = [q for _, _, q in TOPICS][: 5 if args.quick else 20]
     rows: dict[str, dict[str, list[float]]] = {}
@@ -277,6 +284,15 @@ def main() -> None:
             with OllamaServer([small], real_model=True, gpu_layers=args.gpu_layers) as real:
                 label = "SmolLM2-135M Q4_1, llama.cpp " + ("GPU" if args.gpu_layers else "CPU")
                 rows[label] = asyncio.run(measure(services_for(real.host, SMALL_MODEL), questions))
+            # the same model without HTTP: tuirag's in-process llama.cpp backend
+            local = services_for("http://127.0.0.1:9", SMALL_MODEL)
+            local.settings.answer.backend = "llamacpp"
+            local.settings.answer.gguf_path = str(small_model_path())
+            local.settings.ollama.num_gpu = args.gpu_layers
+            local.settings.ollama.num_thread = 2  # as the server's
+            rows["same, in-process (answer.backend=llamacpp)"] = asyncio.run(
+                measure(local, questions)
+            )
 
     summary = {
         label: {key: p50(values) for key, values in data.items()} for label, data in rows.items()

@@ -255,6 +255,7 @@ class OllamaServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # as Go's net/http: small NDJSON lines go out at once
     server_owner: OllamaServer
 
     def log_message(self, format: str, *args: Any) -> None:
