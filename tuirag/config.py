@@ -71,6 +71,14 @@ class OllamaSettings:
     temperature: float = 0.2
     timeout_s: float = 120.0
 
+    def keep_alive_value(self) -> str | float:
+        """keep_alive as Ollama parses it: "30m" stays a duration, but a bare number
+        such as "-1" (keep forever) must be sent as a number, not a string."""
+        try:
+            return float(self.keep_alive)
+        except ValueError:
+            return self.keep_alive
+
     def resolved_host(self) -> str:
         host = self.host or os.environ.get("OLLAMA_HOST", "") or DEFAULT_OLLAMA_HOST
         return host if "://" in host else f"http://{host}"

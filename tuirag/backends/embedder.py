@@ -193,7 +193,7 @@ class OllamaEmbedder:
 
         self.model = ollama.embed_model if settings.model == BUNDLED_MODEL else settings.model
         self._client = ollama_client.Client(host=ollama.resolved_host(), timeout=ollama.timeout_s)
-        self._keep_alive = ollama.keep_alive
+        self._keep_alive = ollama.keep_alive_value()
         self.batch_size = max(1, settings.batch_size)
         self._query_prefix, self._passage_prefix = prefixes_for(self.model, settings)
         self.tokenizer = bundled_tokenizer()  # close enough to size chunks for BERT-like models

@@ -100,12 +100,7 @@ class OllamaLLM:
 
     @property
     def keep_alive(self) -> str | float:
-        """ollama.keep_alive as Ollama parses it: "30m" stays a duration, but a bare
-        number such as "-1" (keep forever) must be sent as a number, not a string."""
-        try:
-            return float(self.settings.keep_alive)
-        except ValueError:
-            return self.settings.keep_alive
+        return self.settings.keep_alive_value()
 
     @property
     def client(self) -> ollama.AsyncClient:
