@@ -228,6 +228,23 @@ async def test_cache_invalidated_when_the_cited_file_is_removed(
     assert not any(isinstance(e, Finished) and e.cached for e in events)
 
 
+async def test_cache_skipped_when_a_new_file_answers_better(
+    indexed: Services, docs: Path, ollama_server: OllamaServer
+) -> None:
+    ollama_server.reply = "It costs 149 euros [1]."
+    await collect(Answerer(indexed), "How much does the Zephyr 3000 cost?")
+    write(
+        docs / "price-list.md",
+        "# Price list\n\nZephyr 3000 cost: 139 euros from January; how much it costs varies.\n",
+    )
+    indexed.indexer([docs]).sync([docs])
+    ollama_server.reply = "It costs 139 euros [1]."
+    events = await collect(Answerer(indexed), "How much does the Zephyr 3000 cost?")
+    assert isinstance(events[-1], Finished) and not events[-1].cached
+    assert any(h.path.endswith("price-list.md") for h in events[0].sources)
+    assert len(ollama_server.chats()) == 2
+
+
 async def test_unrelated_question_says_the_documents_do_not_contain_it(
     indexed: Services, ollama_server: OllamaServer
 ) -> None:

@@ -4,10 +4,10 @@ An entry is found by the cosine similarity of the stand-alone query's embedding
 (≥ answer.cache_similarity), for the same embedder, chat model and prompt
 templates. It remembers the file_hash of every file among its sources; when any
 of them has been re-indexed with other content, or removed, the entry is deleted
-instead of returned. Files added to the index later do not invalidate an entry
-(their passages might have changed the answer): `tuirag ask --no-cache` and the
-app's regenerate answer afresh. Stored in SQLite in the data dir; a connection
-per call, because lookups run in worker threads.
+instead of returned. The Answerer also drops a hit whose passages are no longer the
+ones retrieval ranks first (`service.still_best`), which catches files added since.
+`tuirag ask --no-cache` and the app's regenerate answer afresh. Stored in SQLite in
+the data dir; a connection per call, because lookups run in worker threads.
 """
 
 from __future__ import annotations

@@ -42,6 +42,16 @@ class _Found:
     millis: float
 
 
+def still_best(cached: Sequence[Hit], current: Sequence[Hit]) -> bool:
+    """A cached answer holds while retrieval would still pick the same passages first.
+
+    Files added or changed since (a better passage now ranks above one the answer
+    cited) make it stale even though none of its cited files changed.
+    """
+    ids = {h.chunk_id for h in cached}
+    return {h.chunk_id for h in current[: len(ids)]} == ids
+
+
 def not_found_message(hits: Sequence[Hit], min_score: float) -> str:
     if not hits:
         return (
@@ -101,10 +111,10 @@ class Answerer:
         cache = self.cache()
         vector = svc.embedder.embed_query(cache_text(query)) if cache else None
         cached = cache.lookup(vector) if use_cache and cache and vector is not None else None
-        if cached:
-            return _Found(cached.sources, vector, cached, "", _ms(started))
         svc.store.refresh()
         result = svc.retriever.search(query, self.settings.top_k, svc.settings.search.mode)
+        if cached and still_best(cached.sources, result.hits):
+            return _Found(cached.sources, vector, cached, "", _ms(started))
         return _Found(result.hits, vector, None, result.warning, _ms(started))
 
     async def ask(
