@@ -93,18 +93,32 @@ def test_symlinks_not_followed_by_default_and_never_outside(tmp_path: Path) -> N
     (root / "out").symlink_to(outside)
     (root / "loop").symlink_to(root)
     (root / "inner").mkdir()
-    (root / "inner" / "a_link.txt").symlink_to(root / "a.txt")
-    rules = IgnoreRules([root])
+    (root / "inner" / "a_link.txt").symlink_to(root / "z.txt")
+    write(root / "z.txt", "z")
+    (root / "b_docs").symlink_to(root / "docs")  # sorts before its target
+    write(root / "docs" / "guide.md", "guide")
+    (root / "extra").mkdir()
+    (root / "extra" / "shared").symlink_to(outside)
+    rules = IgnoreRules([root, outside / "sub"])
+    write(outside / "sub" / "note.txt", "indexed through its own root")
+    (root / "sublink").symlink_to(outside / "sub")
     default = walk([root], rules)
-    assert [p.name for p in default.files] == ["a.txt"]
+    assert sorted(p.relative_to(root).as_posix() for p in default.files) == [
+        "a.txt",
+        "docs/guide.md",
+        "z.txt",
+    ]
     assert all("symlink" in why for p, why in default.skipped.items() if p.is_symlink())
     followed = walk([root], rules, follow_symlinks=True)
     names = sorted(p.relative_to(root).as_posix() for p in followed.files)
-    assert "out/secret.txt" not in names
-    assert "a.txt" in names and "inner/a_link.txt" in names
-    reasons = {p.name: why for p, why in followed.skipped.items()}
+    # every file once, under its real path; links to indexed things are named as such
+    assert names == ["a.txt", "docs/guide.md", "sublink/note.txt", "z.txt"]
+    reasons = {p.relative_to(root).as_posix(): why for p, why in followed.skipped.items()}
     assert reasons["out"] == "symlink points outside the indexed folders"
+    assert reasons["extra/shared"] == "symlink points outside the indexed folders"
     assert reasons["loop"] == "symlink loop"
+    assert reasons["b_docs"] == f"symlink to a folder indexed as {root / 'docs'}"
+    assert reasons["inner/a_link.txt"] == f"symlink to a file indexed as {root / 'z.txt'}"
 
 
 def test_secret_text_scan() -> None:
