@@ -122,3 +122,33 @@ def _blank_pages(path: Path) -> set[int]:
 
     doc = pdfium.PdfDocument(str(path))
     return {i + 1 for i, page in enumerate(doc) if not page.get_textpage().get_text_range().strip()}
+
+
+def test_scanned_pages_in_a_text_pdf_are_reported(tmp_path: Path, capsys) -> None:
+    """Pages that are only an image are named, loudly, while the rest is indexed."""
+    from fpdf import FPDF
+    from PIL import Image
+
+    from tuirag.cli.main import main
+
+    scan = tmp_path / "scan.png"
+    Image.new("RGB", (300, 400), (200, 200, 200)).save(scan)
+    pdf = FPDF()
+    pdf.set_font("helvetica", size=11)
+    for page in range(1, 4):
+        pdf.add_page()
+        if page == 2:
+            pdf.image(str(scan), x=10, y=10, w=180)
+        else:
+            pdf.multi_cell(0, 6, f"Typed page {page} about the warranty terms.")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    pdf.output(str(docs / "mixed.pdf"))
+    sections = parse_file(PdfPlugin(), docs / "mixed.pdf")
+    assert [s.page for s in sections] == [1, 3]
+    warning = "page 2 has no text layer (scanned?); run OCR (e.g. `ocrmypdf`) to include them"
+    assert sections[0].warning == warning
+    assert main(["ingest", str(docs)]) == 0
+    assert f"warning: {docs / 'mixed.pdf'}: {warning}" in capsys.readouterr().out
+    assert main(["status"]) == 0
+    assert f"warning: {docs / 'mixed.pdf'}: {warning}" in capsys.readouterr().out

@@ -16,6 +16,8 @@ class Section:
     the chunker derives each chunk's line range from it. `heading` is the heading
     path ("Install > Linux") the text sits under; `header` is text every chunk of
     this section must repeat (a table's header row, a code symbol's signature line).
+    `warning` is something the user should know although the file was indexed
+    (e.g. scanned pages skipped); the ingest summary and `status` show it.
     """
 
     text: str
@@ -26,6 +28,7 @@ class Section:
     header: str = ""
     split: bool = True  # False: the plugin already sized it (table row groups)
     meta: dict[str, Any] = field(default_factory=dict)
+    warning: str = ""
 
 
 @dataclass(frozen=True, slots=True)

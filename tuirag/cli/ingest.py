@@ -80,10 +80,12 @@ def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestRe
 
 
 def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
-    problems = [o for o in report.outcomes if o.status in ("failed", "skipped")]
+    # indexed files can carry a warning too (e.g. scanned pages left out)
+    problems = [o for o in report.outcomes if o.reason and o.status != "unchanged"]
     for o in problems:
+        label = "warning" if o.status == "indexed" else o.status
         out.print(
-            Text(f"{o.status}: ", style="yellow" if o.status == "skipped" else "red")
+            Text(f"{label}: ", style="red" if o.status == "failed" else "yellow")
             + Text(f"{o.path}: {o.reason}")
         )
     if quiet:

@@ -27,7 +27,8 @@ def run(args: argparse.Namespace) -> int:
     by_status = Counter(r.status for r in records.values())
     state_file = store.folder / "state.json"
     state = json.loads(state_file.read_text()) if state_file.exists() else {}
-    problems = sorted((r for r in records.values() if r.status != "ok"), key=lambda r: r.path)
+    # failed and skipped files, and indexed ones with a warning (scanned pages left out)
+    problems = sorted((r for r in records.values() if r.reason), key=lambda r: r.path)
     others = [f for f in index_folders(svc.data_dir) if f != store.folder]
     info = {
         "index": str(store.folder),
@@ -73,8 +74,9 @@ def run(args: argparse.Namespace) -> int:
         )
         out.print(Text(f"not indexed by rule: {reasons}"))
     for p in problems:
+        label = "warning" if p.status == "ok" else p.status
         out.print(
-            Text(f"{p.status}: ", style="red" if p.status == "failed" else "yellow")
+            Text(f"{label}: ", style="red" if p.status == "failed" else "yellow")
             + Text(f"{p.path}: {p.reason}")
         )
     for folder in others:

@@ -261,7 +261,8 @@ class Indexer:
             return self._record_problem(
                 base, "skipped", "no text found (scanned image or empty document?)"
             )
-        self._pending.append(_Pending(base, chunks, plugin.name))
+        warning = "; ".join(dict.fromkeys(s.warning for s in sections if s.warning))
+        self._pending.append(_Pending(replace(base, reason=warning), chunks, plugin.name))
         if (
             sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS
             or len(self._pending) >= BATCH_FILES
@@ -331,14 +332,16 @@ class Indexer:
                 )
                 i += 1
             outcomes.append(
-                FileOutcome(rec.path, "indexed", chunks=len(item.chunks), embedded=embedded)
+                FileOutcome(
+                    rec.path, "indexed", len(item.chunks), embedded, reason=rec.reason
+                )
             )
         paths = [p.record.path for p in pending]
         self.store.delete_files(paths)
         self.store.delete_chunks(paths)
         self.store.add_chunks(rows)
         self.store.put_files(
-            [replace(p.record, chunks=len(p.chunks), status="ok", reason="") for p in pending]
+            [replace(p.record, chunks=len(p.chunks), status="ok") for p in pending]
         )
         return outcomes
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.plugins.tables import table_sections
 from tuirag.types import Section
 
+_IMAGE_OBJECT = 3  # FPDF_PAGEOBJ_IMAGE: a scanned page is one big image
 _PATH_OBJECT = 2  # FPDF_PAGEOBJ_PATH: lines and boxes, which ruled tables are drawn with
 _RULE_MIN_PT = 30  # a table rule or cell border is at least this long (points)
 _EDGE_LINES = 2  # lines at each end of a page that may be a running header or footer
@@ -63,6 +65,11 @@ class PdfPlugin(FormatPlugin):
         plumber = _Plumber(path)
         try:
             pages = [self._page(doc, i, plumber) for i in range(len(doc))]
+            scanned = [
+                i + 1
+                for i, (text, tables) in enumerate(pages)
+                if not text.strip() and not tables and _has_image(doc[i])
+            ]
         finally:
             doc.close()
             plumber.close()
@@ -72,8 +79,16 @@ class PdfPlugin(FormatPlugin):
                 "run OCR first (e.g. `ocrmypdf in.pdf out.pdf`)"
             )
         texts = drop_running_lines([text for text, _ in pages])
+        warning = (
+            f"{_pages(scanned)} {'has' if len(scanned) == 1 else 'have'} no text layer "
+            "(scanned?); run OCR (e.g. `ocrmypdf`) to include them"
+            if scanned
+            else ""
+        )
         for number, (text, (_, tables)) in enumerate(zip(texts, pages, strict=True), start=1):
-            yield from _page_sections(number, text, tables)
+            for section in _page_sections(number, text, tables):
+                yield replace(section, warning=warning) if warning else section
+                warning = ""
 
     def _page(self, doc: Any, index: int, plumber: _Plumber) -> tuple[str, list[list[list[str]]]]:
         """One page's text, with a marker line where each of its tables sits."""
@@ -112,6 +127,18 @@ def _has_rules(page: Any) -> bool:
             if long >= 2:
                 return True
     return False
+
+
+def _has_image(page: Any) -> bool:
+    try:
+        return any(obj.type == _IMAGE_OBJECT for obj in page.get_objects())
+    finally:
+        page.close()
+
+
+def _pages(numbers: list[int]) -> str:
+    shown = ", ".join(map(str, numbers[:10])) + (" …" if len(numbers) > 10 else "")
+    return f"page {shown}" if len(numbers) == 1 else f"pages {shown}"
 
 
 def _pdfium_reason(exc: Exception) -> str:
