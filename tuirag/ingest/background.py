@@ -216,7 +216,7 @@ class BackgroundIndexer:
                 store.refresh()
                 if (count := store.count()) != chunks:
                     chunks = count
-                    self._publish(Idle(store.files.count_rows(), chunks))
+                    self._publish(Idle(store.files.count_rows("status = 'ok'"), chunks))
                 self._wait(self.refresh_s)
                 continue
             if self.writer_pid is not None:
@@ -360,7 +360,7 @@ class BackgroundIndexer:
 
     def _publish_idle(self) -> None:
         store = self._indexer_or_new().store
-        self._publish(Idle(store.files.count_rows(), store.count()))
+        self._publish(Idle(store.files.count_rows("status = 'ok'"), store.count()))
 
     def _run_command(self, command: _Command) -> None:
         assert self._watcher is not None
