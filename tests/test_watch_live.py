@@ -22,7 +22,9 @@ from tests.watch_helpers import (
     Recorder,
     assert_consistent,
     disk_files,
+    fast_watch_settings,
     indexed_text,
+    real_folder,
     settle,
     wait_until,
     watching,
@@ -39,20 +41,12 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings()
-    s.index.data_dir = str(tmp_path / "data")
-    s.watch.debounce_ms = 150
-    s.watch.max_wait_ms = 3000
-    s.watch.reconcile_minutes = 0
-    s.watch.poll_interval_s = 0.2
-    return s
+    return fast_watch_settings(tmp_path / "data")
 
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    return folder.resolve()
+    return real_folder(tmp_path)
 
 
 def test_new_file_and_edit_become_searchable(services: Services, docs: Path) -> None:

@@ -17,7 +17,9 @@ from tests.conftest import write
 from tests.watch_helpers import (
     assert_consistent,
     disk_files,
+    fast_watch_settings,
     indexed_text,
+    real_folder,
     settle,
     wait_until,
     watching,
@@ -80,18 +82,12 @@ def config(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    s = Settings()
-    s.index.data_dir = str(tmp_path / "data")  # the same index as the daemon's
-    s.watch.debounce_ms = 150
-    s.watch.reconcile_minutes = 0
-    return s
+    return fast_watch_settings(tmp_path / "data")  # the same index as the daemon's
 
 
 @pytest.fixture
 def docs(tmp_path: Path) -> Path:
-    folder = tmp_path / "docs"
-    folder.mkdir()
-    return folder.resolve()
+    return real_folder(tmp_path)
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from tuirag.backends.store import Store
+from tuirag.config import Settings
 from tuirag.ingest.background import BackgroundIndexer
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
 from tuirag.services import Services
@@ -54,6 +55,24 @@ class Recorder:
 
     def idles(self) -> int:
         return sum(isinstance(e, Idle) for e in self.snapshot())
+
+
+def fast_watch_settings(data_dir: Path) -> Settings:
+    """Settings with short debounce and no periodic reconcile, so tests run quickly."""
+    s = Settings()
+    s.index.data_dir = str(data_dir)
+    s.watch.debounce_ms = 150
+    s.watch.max_wait_ms = 3000
+    s.watch.reconcile_minutes = 0
+    s.watch.poll_interval_s = 0.2
+    return s
+
+
+def real_folder(tmp_path: Path, name: str = "docs") -> Path:
+    """A new folder by its resolved path: watch events name real paths."""
+    folder = tmp_path / name
+    folder.mkdir()
+    return folder.resolve()
 
 
 def wait_until(predicate: Callable[[], Any], timeout: float = 30.0, what: str = "") -> Any:

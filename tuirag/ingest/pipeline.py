@@ -98,7 +98,6 @@ class Indexer:
         self.follow_symlinks = follow_symlinks
         self.parse = parse
         self._pending: list[_Pending] = []
-        self._flushed: list[FileOutcome] = []
 
     # ---- public entry points ------------------------------------------
 
