@@ -16,7 +16,7 @@ from rich.text import Text
 
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note
+from tuirag.cli.output import console, note, path_text
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
 from tuirag.textsafe import strip_controls
@@ -167,7 +167,7 @@ def _where(hit: Hit) -> str:
 
 
 def _source_line(n: int, hit: Hit) -> Text:
-    line = Text(f"[{n}] ", style="bold cyan") + Text(strip_controls(hit.path))
+    line = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path)
     if hit.locator:
         line += Text(f"  {hit.locator}", style="cyan")
     return line

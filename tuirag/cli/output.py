@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 
 from tuirag.textsafe import strip_controls
@@ -25,6 +27,13 @@ def error(message: str) -> None:
 
 def note(message: str) -> None:
     console(stderr=True).print(Text(strip_controls(message), style="dim"))
+
+
+def path_text(path: str, style: str = "") -> Text:
+    """A path shown literally, clickable (OSC 8 file:// link) in terminals that support it."""
+    shown = strip_controls(path)
+    uri = Path(path).as_uri() if Path(path).is_absolute() else ""
+    return Text(shown, style=Style.parse(style) + Style(link=uri) if uri else style)
 
 
 def human_bytes(n: float) -> str:

@@ -8,7 +8,7 @@ import json
 from rich.text import Text
 
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note
+from tuirag.cli.output import console, note, path_text
 from tuirag.retrieval import MODES
 from tuirag.textsafe import strip_controls
 from tuirag.types import Hit
@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_hit(n: int, hit: Hit) -> Text:
-    title = Text(f"[{n}] ", style="bold cyan") + Text(strip_controls(hit.path), style="bold")
+    title = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path, "bold")
     if hit.locator:
         title += Text(f"  {hit.locator}", style="cyan")
     title += Text(f"  score {hit.score:.4f}", style="dim")
