@@ -259,9 +259,10 @@ class TuiragApp(App[None]):
         if str(folder) not in self.settings.index.folders:
             self.settings.index.folders.append(str(folder))
             self.save_settings()
-            self.notify(f"Watching {folder} (saved in {self.config_path()})", markup=False)
+            self.notify(f"Watching {folder} (saved in {self.config_path()}){self._by_other()}",
+                        markup=False)
         if self.background is not None:
-            self.background.add_folder(folder)
+            self.background.add_folder(folder)  # queued: applies here only if this app writes
         return True
 
     def remove_folder(self, folder: Path) -> None:
@@ -272,7 +273,13 @@ class TuiragApp(App[None]):
         self.save_settings()
         if self.background is not None:
             self.background.remove_folder(folder, forget=True)
-        self.notify(f"No longer watching {folder}; its files leave the index", markup=False)
+        self.notify(f"No longer watching {folder}; its files leave the index{self._by_other()}",
+                    markup=False)
+
+    def _by_other(self) -> str:
+        """While `tuirag watch` writes the index, it applies folder changes from the config."""
+        writer = self.background.writer_pid if self.background is not None else None
+        return f"; the indexing process (pid {writer}) will pick it up" if writer else ""
 
     def reindex(self, folder: Path | None = None) -> None:
         if self.background is not None:

@@ -4,6 +4,9 @@ Watches index.folders plus any folders given here. Logs one line per file indexe
 removed, failed or skipped. `tuirag search` keeps working from other shells; when
 another process already writes this index, this one waits and takes over when it
 exits.
+
+Follows its config file: a change to index.folders (an edit, or the app adding a
+folder) is applied within about a second, or at once on SIGHUP; see config_follow.
 """
 
 from __future__ import annotations
@@ -14,25 +17,40 @@ import threading
 import time
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
 
-from tuirag import config
+from tuirag import config, paths
 from tuirag.cli.common import services
 from tuirag.cli.output import console
 from tuirag.errors import UserError
 from tuirag.ingest import watchstate
+from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
 from tuirag.textsafe import strip_controls
 
+if TYPE_CHECKING:
+    from tuirag.ingest.background import BackgroundIndexer
+    from tuirag.services import Services
+
 STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
 LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
+RELOAD = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []  # no SIGHUP on Windows
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="*", type=Path, help="more folders to watch")
+    parser.add_argument(
+        "paths", nargs="*", type=Path, help="more folders to watch, whatever the config says"
+    )
     parser.add_argument("--quiet", "-q", action="store_true", help="log only problems")
+    parser.epilog = (
+        "The config file is followed: folders added to or removed from index.folders "
+        "(by an editor or the app) are watched or forgotten within a second; "
+        "`kill -HUP PID` reloads at once. A broken config is logged and the old settings "
+        "stay; embedder, chunking and other start-up settings need a restart."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,23 +72,56 @@ def run(args: argparse.Namespace) -> int:
     log = _Log(out, args.quiet)
     log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
     indexer = BackgroundIndexer(svc, folders, log)
-    stop = threading.Event()
+    follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
+    wake = threading.Event()
+    received: set[int] = set()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        received.add(signum)
+        wake.set()
 
-    previous = signal.signal(signal.SIGTERM, on_signal)
+    previous = {s: signal.signal(s, on_signal) for s in [signal.SIGTERM, *RELOAD]}
     indexer.start()
     try:
-        while not stop.wait(0.5) and indexer.running:
-            pass
+        while signal.SIGTERM not in received and indexer.running:
+            wake.wait(1.0)  # then one stat of the config file: cheap
+            wake.clear()
+            hup = any(s in received for s in RELOAD)
+            received.difference_update(RELOAD)
+            _follow(follower, svc, indexer, log, force=hup)
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
         indexer.stop()
     log.line(Text("stopped", style="dim"))
-    return 0 if stop.is_set() or not log.died else 1
+    return 0 if signal.SIGTERM in received or not log.died else 1
+
+
+def _follow(
+    follower: ConfigFollower, svc: Services, indexer: BackgroundIndexer, log: _Log, force: bool
+) -> None:
+    """Apply a changed config file: folders now, other settings at the next start."""
+    try:
+        change = follower.check(force)
+    except config.ConfigError as exc:
+        log.line(Text(f"config not applied, old settings kept: {strip_controls(str(exc))}",
+                      style="yellow"))
+        return
+    if change is None:
+        return
+    svc.settings.index.folders = list(follower.settings.index.folders)  # the rules' roots
+    for folder in change.add:
+        indexer.add_folder(folder)
+    for folder in change.remove:
+        indexer.remove_folder(folder, forget=True)
+    what = [f"watching {f}" for f in change.add]
+    what += [f"no longer watching {f}" for f in change.remove]
+    log.line(Text(f"config reloaded: {'; '.join(what) or 'no folder changes'}", style="dim"))
+    if change.restart:
+        log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}",
+                      style="yellow"))
 
 
 class _Log:
