@@ -118,7 +118,9 @@ def _follow(
         indexer.remove_folder(folder, forget=True)
     what = [f"watching {f}" for f in change.add]
     what += [f"no longer watching {f}" for f in change.remove]
-    log.line(Text(f"config reloaded: {'; '.join(what) or 'no folder changes'}", style="dim"))
+    if what or not log.quiet:
+        done = strip_controls("; ".join(what)) or "no folder changes"
+        log.line(Text(f"config reloaded: {done}", style="dim"))
     if change.restart:
         log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}",
                       style="yellow"))
