@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from textual.widgets import DataTable, ProgressBar
 
 from tuirag import config
 from tuirag.app import make_app
-from tuirag.ingest.events import Idle, Indexing
+from tuirag.ingest.events import Done, Idle, Indexing
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
 from tuirag.screens.index import IndexScreen
@@ -55,13 +56,30 @@ async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, doc
         events: list[object] = []
         app.index_events.subscribe(app.screen, events.append)
         bar = app.screen.query_one("#index-progress", ProgressBar)
-        shown: list[bool] = []
-        bar.watch(bar, "total", lambda value: shown.append(bar.display), init=False)
-        await pilot.press("r")  # re-index the selected folder
-        await wait_until(pilot, lambda: any(isinstance(e, Indexing) and e.path == str(docs)
-                                            for e in events)
-                         and isinstance(events[-1], Idle), timeout=30, what="the re-index pass")
-        assert any(shown) and not bar.display  # up while it ran, gone when idle
+        shown: list[tuple[bool, float | None]] = []
+        bar.watch(bar, "total", lambda total: shown.append((bar.display, total)), init=False)
+
+        def outcomes() -> dict[str, tuple[str, int]]:
+            return {Path(e.outcome.path).name: (e.outcome.status, e.outcome.embedded)
+                    for e in events if isinstance(e, Done)}
+
+        await pilot.press("r")  # re-index the selected folder: every file parsed again
+        await wait_until(pilot, lambda: events and isinstance(events[-1], Idle), timeout=30,
+                         what="the re-index pass")
+        # same text, so every vector is reused: parsed and written, nothing embedded
+        assert outcomes() == {"a.md": ("indexed", 0), "b.md": ("indexed", 0),
+                              "broken.pdf": ("failed", 0)}
+        progress = [(e.done, e.total) for e in events if isinstance(e, Indexing)]
+        assert progress[-1] == (3, 3) and all(total == 3 for _, total in progress)
+        assert (True, 3) in shown and not bar.display  # n of 3 while it ran, gone when idle
+
+        events.clear()
+        await pilot.press("s")  # a rescan only looks for changes
+        await wait_until(pilot, lambda: events and isinstance(events[-1], Idle), timeout=30,
+                         what="the rescan")
+        assert {status for status, _ in outcomes().values()} == {"unchanged"}
+        assert set(outcomes()) == {"a.md", "b.md", "broken.pdf"}
+        assert _cell(app.screen.query_one("#failed", DataTable), 0, 0).endswith("broken.pdf")
 
 
 async def test_add_and_remove_folder_are_written_to_the_config(
@@ -190,6 +208,60 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
                          and "key: f4" in screen_text(app), what="the palette")
         await pilot.press("enter")  # an app-level action runs from the palette too
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), what="Models")
+
+
+async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
+    settings, embedder, tmp_path: Path
+) -> None:
+    path = config.paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"[index]\ndata_dir = {str(tmp_path / 'data')!r}\n\n[ui.keys]\n"
+                    "regenerate = 'ctrl+n'\nnew_chat = 'ctrl+r'\n"  # swapped
+                    "stop = 'escape,ctrl+g'\nshow_index = 'f7'\nhelp = 'f9,?'\n")
+    settings = config.load()
+    app = make_app(settings, Services(settings, embedder=embedder))
+    async with app.run_test(size=(160, 30)) as pilot:
+        chat = app.screen
+        shown = screen_text(app)
+        footer = shown.splitlines()[-1]
+        assert "^n Regenerate" in footer and "^r New chat" in footer and "f9 Help" in footer
+        assert "Esc stops · F9 help" in shown  # the question box's hint follows the keys
+        assert isinstance(chat, ChatScreen)
+        session = chat.session
+        await pilot.press("ctrl+n")  # regenerate: nothing to regenerate yet
+        assert chat.session is session
+        await pilot.press("ctrl+r")  # new chat
+        await wait_until(pilot, lambda: chat.session is not session, what="a new chat")
+        await pilot.press("f3")  # no longer bound
+        assert app.screen is chat
+        await pilot.press("question_mark")  # typed into the question box, as before
+        await pilot.press("f9")
+        assert isinstance(app.screen, HelpScreen)
+        lines = screen_text(app).splitlines()
+        for key, action in (("^n", "Regenerate"), ("^r", "New chat"), ("esc, ^g", "Stop"),
+                            ("f7", "Index"), ("f9, ?", "Help")):
+            assert any(re.search(rf"│\s+{re.escape(key)}\s+{action}\s", line)
+                       for line in lines), (key, action)
+        assert not any(re.search(r"│\s+f3\s", line) for line in lines)
+        await pilot.press("escape", "f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, IndexScreen), what="the index")
+        assert "f7 Index" in screen_text(app).splitlines()[-1]
+
+
+def test_every_action_a_screen_lists_has_a_remappable_id() -> None:
+    from tuirag import keys
+    from tuirag.app import TuiragApp
+    from tuirag.screens.preview import PreviewScreen
+    from tuirag.screens.prompt import PromptScreen
+
+    ids = set()
+    for node in (TuiragApp, ChatScreen, IndexScreen, ModelsScreen, SessionsScreen,
+                 PreviewScreen, HelpScreen, PromptScreen):
+        for binding in node.BINDINGS:
+            assert binding.id in keys.DEFAULTS, (node.__name__, binding)
+            assert binding.key == keys.DEFAULTS[binding.id]
+            ids.add(binding.id)
+    assert ids == set(keys.DEFAULTS)  # and no id without a binding
 
 
 async def test_first_run_offers_to_index_the_current_folder(

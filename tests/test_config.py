@@ -39,6 +39,15 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.M
         ),
         ("[index\n", "not valid TOML"),
         ("[plugins]\npdf = 3\n", "[plugins] must hold tables"),
+        ("[ui.keys]\nregen = 'ctrl+g'\n", "ui.keys.regen is not an action that has a key"),
+        ("[ui.keys]\nstop = 'escape,ctlr+c'\n", "ui.keys.stop = 'escape,ctlr+c': 'ctlr+c' is not"),
+        ("[ui.keys]\nstop = 'Escape'\n", "'Escape' is not a key"),
+        ("[ui.keys]\nstop = ''\n", "'' is not a key"),
+        ("[ui.keys]\nstop = ['escape']\n", "ui.keys.stop must be a string"),
+        ("[ui]\nkeys = 'ctrl+g'\n", "ui.keys must be a table"),
+        ("[ui.keys]\nregenerate = 'ctrl+n'\n",
+         "ui.keys: 'ctrl+n' would be both regenerate and new_chat on the chat screen"),
+        ("[ui.keys]\nrescan = 'f3'\n", "'f3' would be both show_index and rescan on the index"),
     ],
 )
 def test_bad_config_names_key_and_file(tmp_path: Path, toml: str, message: str) -> None:
@@ -87,6 +96,18 @@ def test_example_file_documents_every_key_with_its_default() -> None:
         assert parsed[section] == values
         for key in values:
             assert f"{section}.{key}" in config_file.DOCS, f"{section}.{key} has no comment"
+
+
+def test_remapped_keys_are_written_back_under_ui_keys(tmp_path: Path) -> None:
+    path = tmp_path / "c.toml"
+    path.write_text("[ui.keys]\nregenerate = 'ctrl+g'\nstop = 'escape,ctrl+c'\nhelp = '?'\n")
+    settings = config.load(path)
+    assert settings.ui.keys == {"regenerate": "ctrl+g", "stop": "escape,ctrl+c", "help": "?"}
+    config_file.write(path, settings)  # as the app does when it adds a folder
+    text = path.read_text()
+    assert '[ui.keys]\nregenerate = "ctrl+g"\nstop = "escape,ctrl+c"\nhelp = "?"\n' in text
+    assert '\n# new_chat = "ctrl+n"\n' in text  # an action left alone: its default, commented
+    assert config.load(path).ui.keys == settings.ui.keys
 
 
 def test_ollama_host_from_env(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -414,6 +414,43 @@ def test_a_quote_in_a_file_name_cannot_widen_a_delete(services: Services, docs: 
         assert set(store.file_records()) == {str(docs / "plain.md")}
 
 
+def test_forced_reindex_parses_every_file_again_and_a_rescan_skips_them(
+    services: Services, docs: Path
+) -> None:
+    write(docs / "a.md", "# Birds\n\nThe kestrel hovers over fields.\n")
+    write(docs / "sub" / "b.md", "# Boats\n\nA catamaran has two hulls.\n")
+    write(docs / "c.txt", "Plain notes about pears.\n")
+    names = {"a.md", "b.md", "c.txt"}
+
+    def outcomes(rec: Recorder) -> dict[str, tuple[str, int]]:
+        return {Path(o.path).name: (o.status, o.embedded) for o in rec.outcomes()}
+
+    def progress(rec: Recorder) -> list[tuple[int, int]]:
+        return [(e.done, e.total) for e in rec.snapshot() if isinstance(e, Indexing)]
+
+    with watching(services, [docs]) as (bg, rec):
+        rec.clear()
+        bg.reindex(docs, force=True)
+        settle(bg, rec)
+        # parsed and written again; the text is the same, so every vector is reused
+        assert outcomes(rec) == {name: ("indexed", 0) for name in names}
+        assert progress(rec) == [(1, 3), (2, 3), (3, 3)]
+
+        rec.clear()
+        bg.reindex(docs)  # a plain rescan
+        settle(bg, rec)
+        assert outcomes(rec) == {name: ("unchanged", 0) for name in names}
+        assert progress(rec) == [(1, 3), (2, 3), (3, 3)]
+
+        rec.clear()
+        bg.reindex(force=True)  # every folder
+        settle(bg, rec)
+        assert outcomes(rec) == {name: ("indexed", 0) for name in names}
+        hits = services.retriever.search("which boat has two hulls", 1).hits
+        assert hits[0].path == str(docs / "sub" / "b.md")
+        assert_consistent(services.store)
+
+
 def test_folders_added_and_removed_while_running(
     services: Services, docs: Path, tmp_path: Path
 ) -> None:

@@ -22,14 +22,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from textual import work
 from textual.app import App, SystemCommand
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
+from tuirag import keys
 from tuirag.config import ConfigError, Settings
+from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
 from tuirag.screens.index import IndexScreen
@@ -82,14 +84,13 @@ class TuiragApp(App[None]):
     }
     DEFAULT_MODE = "chat"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("f1", "help", "Help"),
-        Binding("question_mark", "help", "Help", show=False),
-        Binding("f2", "switch_mode('chat')", "Chat"),
-        Binding("f3", "switch_mode('index')", "Index"),
-        Binding("f4", "switch_mode('models')", "Models"),
-        Binding("f5", "switch_mode('sessions')", "Sessions"),
-        Binding("f6", "toggle_theme", "Theme", show=False),
-        Binding("ctrl+q", "quit", "Quit", priority=True),
+        bind("help", "help", "Help"),
+        bind("show_chat", "switch_mode('chat')", "Chat"),
+        bind("show_index", "switch_mode('index')", "Index"),
+        bind("show_models", "switch_mode('models')", "Models"),
+        bind("show_sessions", "switch_mode('sessions')", "Sessions"),
+        bind("toggle_theme", "toggle_theme", "Theme", show=False),
+        bind("quit", "quit", "Quit", priority=True),
     ]
 
     status: reactive[Status] = reactive(Status, always_update=True)
@@ -120,6 +121,7 @@ class TuiragApp(App[None]):
             raise ConfigError(f"ui.theme = {theme!r} is not a theme; try {DARK!r} or {LIGHT!r} "
                               f"(all: {', '.join(sorted(self.available_themes))})")
         self.theme = theme
+        self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
         self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
@@ -206,7 +208,8 @@ class TuiragApp(App[None]):
         self.set_status(ollama="up")
         model = llm.model
         if model not in names and f"{model}:latest" not in names:
-            self.notify(f"Model {model} is not pulled: press F4 then p, or run "
+            self.notify(f"Model {model} is not pulled: press {self.key_label('show_models')} "
+                        f"then {self.key_label('pull_model')}, or run "
                         f"`ollama pull {model}`", severity="warning", markup=False, timeout=10)
             return
         try:
@@ -281,9 +284,9 @@ class TuiragApp(App[None]):
         writer = self.background.writer_pid if self.background is not None else None
         return f"; the indexing process (pid {writer}) will pick it up" if writer else ""
 
-    def reindex(self, folder: Path | None = None) -> None:
+    def reindex(self, folder: Path | None = None, force: bool = False) -> None:
         if self.background is not None:
-            self.background.reindex(folder)
+            self.background.reindex(folder, force=force)
 
     async def action_quit(self) -> None:
         """Let the indexer finish its batch first (off the event loop, so the UI says so).
@@ -354,6 +357,10 @@ class TuiragApp(App[None]):
         self.notify(f"Exported to {target}", markup=False)
 
     # ---- actions -------------------------------------------------------------
+
+    def key_label(self, action_id: str) -> str:
+        """The key for an action as hints name it ("Esc", "F1"), after [ui.keys]."""
+        return keys.label(action_id, self.settings.ui.keys)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

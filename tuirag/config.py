@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuirag import paths
+from tuirag import keys, paths
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
 
@@ -118,6 +118,7 @@ class ParsingSettings:
 @dataclass
 class UiSettings:
     theme: str = "textual-dark"
+    keys: dict[str, str] = field(default_factory=dict)  # action id (tuirag.keys) -> keys
 
 
 @dataclass
@@ -184,6 +185,8 @@ def from_dict(raw: dict[str, Any], path: Path | str = "<config>") -> Settings:
             if key not in hints:
                 raise ConfigError(f"{path}: unknown key '{key}' in [{section}]")
             setattr(target, key, _check(value, hints[key], f"{section}.{key}", path))
+            if (section, key) == ("ui", "keys"):
+                _check_keys(value, path)
             allowed = _CHOICES.get((section, key))
             if allowed and value not in allowed:
                 raise ConfigError(
@@ -201,6 +204,27 @@ def _plugins(values: Any, path: Path | str) -> dict[str, dict[str, Any]]:
         if "priority" in opts and not isinstance(opts["priority"], int):
             raise ConfigError(f"{path}: plugins.{name}.priority must be an integer")
     return values
+
+
+def _check_keys(table: Any, path: Path | str) -> None:
+    """[ui.keys]: each name an action id of tuirag.keys, each value Textual key names."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: ui.keys must be a table: [ui.keys] then stop = \"escape\"")
+    for name, value in table.items():
+        if name not in keys.DEFAULTS:
+            raise ConfigError(f"{path}: ui.keys.{name} is not an action that has a key; "
+                              f"known: {', '.join(keys.DEFAULTS)}")
+        if not isinstance(value, str):
+            raise ConfigError(f"{path}: ui.keys.{name} must be a string such as \"ctrl+g\" "
+                              f"(several keys: \"escape,ctrl+c\"), got {value!r}")
+        if (bad := keys.bad_key(value)) is not None:
+            raise ConfigError(f"{path}: ui.keys.{name} = {value!r}: {bad!r} is not a key; write "
+                              f"e.g. \"ctrl+g\", \"f7\", \"escape\" or \"x\", "
+                              f"several separated by commas")
+    if (clash := keys.clash(table)) is not None:
+        key, first, second, screen = clash
+        raise ConfigError(f"{path}: ui.keys: {key!r} would be both {first} and {second} on the "
+                          f"{screen} screen; give one of them another key")
 
 
 def _check(value: Any, hint: Any, key: str, path: Path | str) -> Any:

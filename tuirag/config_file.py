@@ -11,6 +11,7 @@ from pathlib import Path
 
 import tomli_w
 
+from tuirag import keys
 from tuirag.config import Settings, to_dict
 
 DOCS: dict[str, str] = {
@@ -75,7 +76,11 @@ DOCS: dict[str, str] = {
     "parsing.memory_mb": "Address space (MB) the parsing process may use (RLIMIT_AS); 0 = no limit.",
     "ui": "The terminal app.",
     "ui.theme": "A Textual theme name, e.g. \"textual-dark\" or \"textual-light\".",
+    "ui.keys": "Remap keys: ACTION = \"keys\" in Textual's names (\"ctrl+g\", \"f7\", \"escape\", \"x\"), several separated by commas, e.g. stop = \"escape,ctrl+c\". Every action, with its default:",
 }
+
+# keys a nested table may hold, shown commented out with their defaults
+TABLE_DEFAULTS: dict[str, dict[str, str]] = {"ui.keys": keys.DEFAULTS}
 
 
 def render(settings: Settings) -> str:
@@ -85,12 +90,17 @@ def render(settings: Settings) -> str:
             continue
         lines.append(f"# {DOCS.get(section, '')}".rstrip())
         lines.append(f"[{section}]")
+        tables = {k: v for k, v in values.items() if isinstance(v, dict)}
         for key, value in values.items():
+            if key in tables:
+                continue
             doc = DOCS.get(f"{section}.{key}")
             if doc:
                 lines.append(f"# {doc}")
             lines.append(tomli_w.dumps({key: value}).strip())
         lines.append("")
+        for key, table in tables.items():  # after the section's own keys, as TOML requires
+            lines += _table(f"{section}.{key}", table)
     lines += [
         "# Format plugins: [plugins.NAME] with enabled = false, priority = N (higher wins",
         "# when two claim a file), or the plugin's own options. `tuirag plugins` lists them.",
@@ -100,6 +110,14 @@ def render(settings: Settings) -> str:
     else:
         lines += ["# [plugins.pdf]", "# enabled = true"]
     return "\n".join(lines) + "\n"
+
+
+def _table(name: str, table: dict[str, object]) -> list[str]:
+    lines = [f"# {DOCS[name]}", f"[{name}]"]
+    lines += [tomli_w.dumps({k: v}).strip() for k, v in table.items()]
+    unset = {k: v for k, v in TABLE_DEFAULTS.get(name, {}).items() if k not in table}
+    lines += [f"# {tomli_w.dumps({k: v}).strip()}" for k, v in unset.items()]
+    return [*lines, ""]
 
 
 def write(path: Path, settings: Settings) -> None:

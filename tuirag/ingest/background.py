@@ -7,6 +7,7 @@ The API the TUI and `tuirag watch` use::
     bg.add_folder(path)             # watch and index one more folder
     bg.remove_folder(path, forget=True)   # stop watching it (and drop its files)
     bg.reindex()                    # a reconcile scan of every folder now; reindex(path): one
+    bg.reindex(path, force=True)    # parse every file again, changed or not (vectors reused)
     bg.pending                      # paths waiting in the queue
     bg.writer_pid                   # None while this process writes; else the pid that does
     bg.running                      # False once stopped (or after a fatal error, announced)
@@ -71,6 +72,7 @@ class _Command:
     name: str  # add | remove | reindex
     path: Path | None = None
     forget: bool = False
+    force: bool = False  # reindex: parse unchanged files too
 
 
 class BackgroundIndexer:
@@ -141,8 +143,10 @@ class BackgroundIndexer:
     def remove_folder(self, path: Path, forget: bool = False) -> None:
         self._command(_Command("remove", _resolve(path), forget))
 
-    def reindex(self, folder: Path | None = None) -> None:
-        self._command(_Command("reindex", _resolve(folder) if folder else None))
+    def reindex(self, folder: Path | None = None, force: bool = False) -> None:
+        """Rescan every folder, or one, reporting n of m files; `force` parses unchanged
+        files again (after a plugin changed, or when the index is in doubt)."""
+        self._command(_Command("reindex", _resolve(folder) if folder else None, force=force))
 
     def enqueue(self, path: str, kind: Kind = "file") -> None:
         """A change hint (the watcher's handlers call this from their threads)."""
@@ -335,8 +339,17 @@ class BackgroundIndexer:
         if self._stopping:
             raise _Stopped  # the index stays consistent: see Indexer._flush
 
-    def _full_sync(self, why: str) -> None:
-        indexer = self._indexer_or_new()
+    def _full_sync(self, why: str, force: bool = False) -> None:
+        live = [f for f in self.folders if f.is_dir()]
+        for folder in set(self.folders) - set(live):
+            self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
+        count = self._counted(partial(self._indexer_or_new().sync, self.folders, force=force))
+        self._dirty = False  # sync optimized
+        self._publish_idle()
+        log.debug("%s reconcile done: %d files considered", why, count)
+
+    def _counted(self, scan: Callable[..., object]) -> int:
+        """Run an Indexer scan, publishing Indexing(n of m) as each file is done."""
         total = 0
         count = 0
 
@@ -350,13 +363,8 @@ class BackgroundIndexer:
             self._publish(Indexing(outcome.path, count, total))
             self._done_one(outcome)
 
-        live = [f for f in self.folders if f.is_dir()]
-        for folder in set(self.folders) - set(live):
-            self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
-        indexer.sync(self.folders, progress=step, on_plan=planned)
-        self._dirty = False  # sync optimized
-        self._publish_idle()
-        log.debug("%s reconcile done: %d files considered", why, count)
+        scan(progress=step, on_plan=planned)
+        return count
 
     def _publish_idle(self) -> None:
         store = self._indexer_or_new().store
@@ -366,9 +374,11 @@ class BackgroundIndexer:
         assert self._watcher is not None
         if command.name == "reindex":
             if command.path is None:
-                self._full_sync("requested")
+                self._full_sync("requested", command.force)
             else:
-                self.enqueue(str(command.path), "tree")
+                indexer = self._indexer_or_new()
+                self._counted(partial(indexer.resync, [command.path], force=command.force))
+                self._publish_idle()
             return
         path = command.path
         assert path is not None

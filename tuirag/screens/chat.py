@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
+from tuirag.screens.bindings import bind
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
@@ -53,13 +54,13 @@ class ChatScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "stop", "Stop"),
-        Binding("ctrl+r", "regenerate", "Regenerate"),
-        Binding("ctrl+y", "copy_answer", "Copy answer"),
-        Binding("ctrl+n", "new_chat", "New chat"),
-        Binding("ctrl+s", "export", "Export", show=False),
-        Binding("ctrl+b", "toggle_sources", "Sources", show=False),
-        Binding("ctrl+l", "focus_question", "Ask", show=False),
+        bind("stop", "stop", "Stop"),
+        bind("regenerate", "regenerate", "Regenerate"),
+        bind("copy_answer", "copy_answer", "Copy answer"),
+        bind("new_chat", "new_chat", "New chat"),
+        bind("export_chat", "export", "Export", show=False),
+        bind("toggle_sources", "toggle_sources", "Sources", show=False),
+        bind("focus_question", "focus_question", "Ask", show=False),
     ]
 
     def __init__(self) -> None:
@@ -71,8 +72,9 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="chat-body"):
             yield VerticalScroll(id="conversation")
             yield SourcesList(id="sources")
+        stop, help_ = self.app.key_label("stop"), self.app.key_label("help")
         yield Input(
-            placeholder="Ask about your files…  (Enter asks · Esc stops · F1 help)",
+            placeholder=f"Ask about your files…  (Enter asks · {stop} stops · {help_} help)",
             id="question",
         )
         yield StatusLine(id="status")
@@ -121,7 +123,8 @@ class ChatScreen(Screen[None]):
         if not question:
             return
         if self.generating:
-            self.notify("Still answering: Esc stops it first.", severity="warning")
+            self.notify(f"Still answering: {self.app.key_label('stop')} stops it first.",
+                        severity="warning", markup=False)
             return
         event.input.value = ""
         assert self.session is not None

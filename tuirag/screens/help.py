@@ -7,10 +7,12 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+from tuirag.screens.bindings import bind
 
 if TYPE_CHECKING:
     from tuirag.app import Command
@@ -24,7 +26,7 @@ ABOUT = (
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q,f1,question_mark", "dismiss", "Close"),
+        bind("close_help", "dismiss", "Close"),
     ]
 
     def __init__(self, commands: list[Command]) -> None:
@@ -39,6 +41,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(command.key), Text(command.description))
         with VerticalScroll(id="help") as box:
             box.border_title = "Keys"
-            box.border_subtitle = "Esc closes"
+            close = self.app.key_label("close_help")  # type: ignore[attr-defined]
+            box.border_subtitle = Text(f"{close} closes")
             yield Static(table)
             yield Static(ABOUT, classes="hint", markup=False)

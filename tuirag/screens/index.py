@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Queued
+from tuirag.screens.bindings import bind
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.status import StatusLine
@@ -55,10 +56,11 @@ class IndexScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("a", "add_folder", "Add folder"),
-        Binding("d,delete", "remove_folder", "Remove folder"),
-        Binding("r", "reindex", "Re-index"),
-        Binding("u", "refresh_counts", "Refresh"),
+        bind("add_folder", "add_folder", "Add folder"),
+        bind("remove_folder", "remove_folder", "Remove folder"),
+        bind("reindex", "reindex", "Re-index"),
+        bind("rescan", "rescan", "Rescan"),
+        bind("refresh", "refresh_counts", "Refresh"),
     ]
 
     def __init__(self) -> None:
@@ -141,7 +143,8 @@ class IndexScreen(Screen[None]):
                 failed.add_row(untrusted(short_path(path, list(counts))), untrusted(reason))
         if not counts:
             self.query_one("#index-state", Static).update(
-                "No folders yet: press a to add one (it is saved in your config)."
+                untrusted(f"No folders yet: press {self.app.key_label('add_folder')} to add one "
+                          "(it is saved in your config).")
             )
 
     def _selected(self) -> Path | None:
@@ -166,7 +169,15 @@ class IndexScreen(Screen[None]):
             self.action_refresh_counts()
 
     def action_reindex(self) -> None:
+        """Parse every file of the folder again, changed or not (vectors are reused)."""
+        folder = self._selected()
+        if folder is not None:
+            self.app.reindex(folder, force=True)
+            self.notify(f"Re-indexing every file in {folder}", markup=False)
+
+    def action_rescan(self) -> None:
+        """Look for files changed on disk that the watcher missed; unchanged ones are skipped."""
         folder = self._selected()
         if folder is not None:
             self.app.reindex(folder)
-            self.notify(f"Re-indexing {folder}", markup=False)
+            self.notify(f"Rescanning {folder} for changes", markup=False)

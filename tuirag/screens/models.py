@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
+from tuirag.screens.bindings import bind
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
@@ -28,9 +29,9 @@ class ModelsScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "use_model", "Use model", show=False),
-        Binding("p", "pull", "Pull a model"),
-        Binding("u", "refresh_models", "Refresh"),
+        bind("use_model", "use_model", "Use model", show=False),
+        bind("pull_model", "pull", "Pull a model"),
+        bind("refresh", "refresh_models", "Refresh"),
     ]
 
     def compose(self) -> ComposeResult:
@@ -96,7 +97,8 @@ class ModelsScreen(Screen[None]):
                           untrusted(m.parameter_size), str(contexts.get(m.name, "?")), key=m.name)
         if not models:
             self.query_one("#pull-state", Static).update(untrusted(
-                f"No models pulled yet: press p and pull {self.app.settings.ollama.model}"
+                f"No models pulled yet: press {self.app.key_label('pull_model')} "
+                f"and pull {self.app.settings.ollama.model}"
             ))
 
     def action_use_model(self) -> None:

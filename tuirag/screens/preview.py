@@ -17,11 +17,12 @@ from typing import ClassVar
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SuspendNotSupported
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from tuirag.screens.bindings import bind
 from tuirag.textsafe import strip_controls
 from tuirag.types import Hit
 from tuirag.widgets.safe import untrusted
@@ -88,9 +89,9 @@ def open_command(hit: Hit, environ: os._Environ[str] | dict[str, str] = os.envir
 
 class PreviewScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,q", "dismiss", "Close"),
-        Binding("e", "open_file", "Open in editor"),
-        Binding("c", "copy_passage", "Copy passage"),
+        bind("close_preview", "dismiss", "Close"),
+        bind("open_in_editor", "open_file", "Open in editor"),
+        bind("copy_passage", "copy_passage", "Copy passage"),
     ]
 
     def __init__(self, hit: Hit, title: str) -> None:
@@ -101,7 +102,10 @@ class PreviewScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview") as scroll:
             scroll.border_title = untrusted(self.title_text)  # a str here would be markup
-            scroll.border_subtitle = "e open · c copy · Esc close"
+            label = self.app.key_label  # type: ignore[attr-defined]
+            scroll.border_subtitle = untrusted(f"{label('open_in_editor')} open · "
+                                               f"{label('copy_passage')} copy · "
+                                               f"{label('close_preview')} close")
             yield Static(Text("Loading…", style="dim"), id="preview-loading")
         yield Footer()
 

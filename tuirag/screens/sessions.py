@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from tuirag.screens.bindings import bind
 from tuirag.sessions import Summary
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
@@ -23,10 +24,10 @@ class SessionsScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "resume", "Resume"),
-        Binding("d,delete", "delete", "Delete"),
-        Binding("x", "export", "Export"),
-        Binding("slash", "search", "Search"),
+        bind("resume_session", "resume", "Resume"),
+        bind("delete_session", "delete", "Delete"),
+        bind("export_session", "export", "Export"),
+        bind("search_sessions", "search", "Search"),
     ]
 
     _query: str | None = None  # the search last loaded
