@@ -216,7 +216,7 @@ def _check_keys(table: Any, path: Path | str) -> None:
                               f"known: {', '.join(keys.DEFAULTS)}")
         if not isinstance(value, str):
             raise ConfigError(f"{path}: ui.keys.{name} must be a string such as \"ctrl+g\" "
-                              f"(several keys: \"escape,ctrl+c\"), got {value!r}")
+                              f"(several keys: \"escape,f8\"), got {value!r}")
         if (bad := keys.bad_key(value)) is not None:
             raise ConfigError(f"{path}: ui.keys.{name} = {value!r}: {bad!r} is not a key; write "
                               f"e.g. \"ctrl+g\", \"f7\", \"escape\" or \"x\", "

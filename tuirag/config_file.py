@@ -76,7 +76,7 @@ DOCS: dict[str, str] = {
     "parsing.memory_mb": "Address space (MB) the parsing process may use (RLIMIT_AS); 0 = no limit.",
     "ui": "The terminal app.",
     "ui.theme": "A Textual theme name, e.g. \"textual-dark\" or \"textual-light\".",
-    "ui.keys": "Remap keys: ACTION = \"keys\" in Textual's names (\"ctrl+g\", \"f7\", \"escape\", \"x\"), several separated by commas, e.g. stop = \"escape,ctrl+c\". Every action, with its default:",
+    "ui.keys": "Remap keys: ACTION = \"keys\" in Textual's names (\"ctrl+g\", \"f7\", \"escape\", \"x\"), several separated by commas, e.g. stop = \"escape,f8\". Every action, with its default:",
 }
 
 # keys a nested table may hold, shown commented out with their defaults

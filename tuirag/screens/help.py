@@ -15,7 +15,7 @@ from textual.widgets import Static
 from tuirag.screens.bindings import bind
 
 if TYPE_CHECKING:
-    from tuirag.app import Command
+    from tuirag.app import Command, TuiragApp
 
 ABOUT = (
     "Ctrl+P opens the command palette: every action below, searchable.\n"
@@ -25,6 +25,8 @@ ABOUT = (
 
 
 class HelpScreen(ModalScreen[None]):
+    app: TuiragApp  # type: ignore[assignment]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("close_help", "dismiss", "Close"),
     ]
@@ -41,7 +43,6 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(Text(command.key), Text(command.description))
         with VerticalScroll(id="help") as box:
             box.border_title = "Keys"
-            close = self.app.key_label("close_help")  # type: ignore[attr-defined]
-            box.border_subtitle = Text(f"{close} closes")
+            box.border_subtitle = Text(f"{self.app.key_label('close_help')} closes")
             yield Static(table)
             yield Static(ABOUT, classes="hint", markup=False)

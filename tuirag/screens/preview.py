@@ -12,7 +12,7 @@ import shlex
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import work
@@ -26,6 +26,9 @@ from tuirag.screens.bindings import bind
 from tuirag.textsafe import strip_controls
 from tuirag.types import Hit
 from tuirag.widgets.safe import untrusted
+
+if TYPE_CHECKING:
+    from tuirag.app import TuiragApp
 
 MAX_PREVIEW_BYTES = 2 * 2**20
 CONTEXT_LINES = 60
@@ -88,6 +91,8 @@ def open_command(hit: Hit, environ: os._Environ[str] | dict[str, str] = os.envir
 
 
 class PreviewScreen(ModalScreen[None]):
+    app: TuiragApp  # type: ignore[assignment]
+
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("close_preview", "dismiss", "Close"),
         bind("open_in_editor", "open_file", "Open in editor"),
@@ -102,7 +107,7 @@ class PreviewScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="preview") as scroll:
             scroll.border_title = untrusted(self.title_text)  # a str here would be markup
-            label = self.app.key_label  # type: ignore[attr-defined]
+            label = self.app.key_label
             scroll.border_subtitle = untrusted(f"{label('open_in_editor')} open · "
                                                f"{label('copy_passage')} copy · "
                                                f"{label('close_preview')} close")
