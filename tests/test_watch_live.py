@@ -435,6 +435,9 @@ def test_forced_reindex_parses_every_file_again_and_a_rescan_skips_them(
         # parsed and written again; the text is the same, so every vector is reused
         assert outcomes(rec) == {name: ("indexed", 0) for name in names}
         assert progress(rec) == [(1, 3), (2, 3), (3, 3)]
+        kinds = [type(e) for e in rec.snapshot() if isinstance(e, Indexing | Done)]
+        # each file counts as it is parsed, not when its batch is written (one batch here)
+        assert kinds == [Indexing] * 3 + [Done] * 3
 
         rec.clear()
         bg.reindex(docs)  # a plain rescan

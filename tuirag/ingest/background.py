@@ -349,7 +349,8 @@ class BackgroundIndexer:
         log.debug("%s reconcile done: %d files considered", why, count)
 
     def _counted(self, scan: Callable[..., object]) -> int:
-        """Run an Indexer scan, publishing Indexing(n of m) as each file is done."""
+        """Run an Indexer scan, publishing Indexing(n of m) as it takes up each file
+        (outcomes come a batch at a time) and as it removes each file that is gone."""
         total = 0
         count = 0
 
@@ -357,13 +358,19 @@ class BackgroundIndexer:
             nonlocal total
             total = n
 
-        def step(outcome: FileOutcome) -> None:
+        def taken(path: Path | str) -> None:
             nonlocal count
             count += 1
-            self._publish(Indexing(outcome.path, count, total))
+            self._publish(Indexing(str(path), count, total))
+            if self._stopping:
+                raise _Stopped  # nothing of this file is written yet
+
+        def step(outcome: FileOutcome) -> None:
+            if outcome.status == "removed":
+                taken(outcome.path)
             self._done_one(outcome)
 
-        scan(progress=step, on_plan=planned)
+        scan(progress=step, on_plan=planned, on_file=taken)
         return count
 
     def _publish_idle(self) -> None:

@@ -107,10 +107,11 @@ class Indexer:
         progress: Progress | None = None,
         force: bool = False,
         on_plan: Callable[[int], None] | None = None,
+        on_file: Callable[[Path], None] | None = None,
     ) -> IngestReport:
         """Make the index match the files under `roots`: add, update and remove."""
         started = time.monotonic()
-        report = self.resync(roots, progress, force, on_plan)
+        report = self.resync(roots, progress, force, on_plan, on_file)
         self._sweep_orphans()
         self.store.optimize()
         report.seconds = time.monotonic() - started
@@ -123,10 +124,12 @@ class Indexer:
         progress: Progress | None = None,
         force: bool = False,
         on_plan: Callable[[int], None] | None = None,
+        on_file: Callable[[Path], None] | None = None,
     ) -> IngestReport:
         """`sync` without the index-wide housekeeping: the watcher's rescan of some folders.
 
-        A root that is gone, or ignored by the rules, loses its files.
+        A root that is gone, or ignored by the rules, loses its files. `on_file` hears
+        of each file as it is taken up; `progress` of outcomes, which come a batch at a time.
         """
         roots = [Path(os.path.abspath(r)) for r in roots]
         live = [
@@ -146,6 +149,8 @@ class Indexer:
 
         def steps() -> Iterator[FileOutcome]:
             for path in found.files:
+                if on_file:
+                    on_file(path)
                 yield from self._consider(path, records.get(str(path)), force)
             yield from self._flush()
             # removals last, so a renamed file's vectors are still there to be reused
