@@ -243,6 +243,10 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
             assert any(re.search(rf"│\s+{re.escape(key)}\s+{action}\s", line)
                        for line in lines), (key, action)
         assert not any(re.search(r"│\s+f3\s", line) for line in lines)
+        rows = [next(n for n, line in enumerate(lines) if re.search(rf"\s{action}\s+│", line))
+                for action in ("Stop", "Regenerate", "Copy answer", "New chat", "Quit", "Help",
+                               "Chat", "Index", "Models", "palette")]
+        assert rows == sorted(rows)  # rebound keys keep their place in the list
         await pilot.press("escape", "f7")
         await wait_until(pilot, lambda: isinstance(app.screen, IndexScreen), what="the index")
         assert "f7 Index" in screen_text(app).splitlines()[-1]

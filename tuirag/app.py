@@ -372,6 +372,7 @@ class TuiragApp(App[None]):
     def commands(self, screen: Screen[Any]) -> Iterable[Command]:
         """Every action bound on `screen` or the app, with its keys: for help and the palette."""
         seen = set()
+        found: list[tuple[Command, str | None]] = []
         for key, active in screen.active_bindings.items():
             binding, node = active.binding, active.node
             if not isinstance(node, App | Screen):
@@ -379,10 +380,26 @@ class TuiragApp(App[None]):
             if binding.system or not binding.description or (node, binding.action) in seen:
                 continue
             seen.add((node, binding.action))
-            keys = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
-                    if a.binding.action == binding.action and a.node is node]
-            yield Command(", ".join(dict.fromkeys(keys)) or key, binding.description,
-                          binding.action, node)
+            shown = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
+                     if a.binding.action == binding.action and a.node is node]
+            found.append((Command(", ".join(dict.fromkeys(shown)) or key, binding.description,
+                                  binding.action, node), binding.id))
+        # the keymap moves rebound keys to the end of their screen's list: keep tuirag.keys'
+        # order, with Textual's own keys (Tab, the palette) before or after as they were
+        nodes = {node: n for n, node in enumerate(dict.fromkeys(c.node for c, _ in found))}
+        ids = {action_id: n for n, action_id in enumerate(keys.DEFAULTS)}
+        first: dict[object, int] = {}
+        for n, (command, action_id) in enumerate(found):
+            if action_id in ids:
+                first.setdefault(command.node, n)
+
+        def rank(n: int) -> tuple[int, int, int]:
+            command, action_id = found[n]
+            if action_id in ids:
+                return nodes[command.node], 1, ids[action_id]
+            return nodes[command.node], 0 if n < first.get(command.node, n + 1) else 2, n
+
+        return [found[n][0] for n in sorted(range(len(found)), key=rank)]
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in self.commands(screen):

@@ -14,13 +14,13 @@ import unicodedata
 
 SCREENS: dict[str, dict[str, str]] = {
     "app": {  # every screen
+        "quit": "ctrl+q",
         "help": "f1,question_mark",
         "show_chat": "f2",
         "show_index": "f3",
         "show_models": "f4",
         "show_sessions": "f5",
         "toggle_theme": "f6",
-        "quit": "ctrl+q",
     },
     "chat": {
         "stop": "escape",
