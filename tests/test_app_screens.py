@@ -217,7 +217,8 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"[index]\ndata_dir = {str(tmp_path / 'data')!r}\n\n[ui.keys]\n"
                     "regenerate = 'ctrl+n'\nnew_chat = 'ctrl+r'\n"  # swapped
-                    "stop = 'escape,ctrl+g'\nshow_index = 'f7'\nhelp = 'f9,?'\n")
+                    "stop = 'escape,ctrl+g'\nshow_index = 'f7'\nhelp = 'f9,?'\n"
+                    "command_palette = 'f10'\nfocus_next = 'f11'\n")
     settings = config.load()
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(160, 30)) as pilot:
@@ -225,6 +226,7 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
         shown = screen_text(app)
         footer = shown.splitlines()[-1]
         assert "^n Regenerate" in footer and "^r New chat" in footer and "f9 Help" in footer
+        assert footer.endswith("f10 palette")
         assert "Esc stops · F9 help" in shown  # the question box's hint follows the keys
         assert isinstance(chat, ChatScreen)
         session = chat.session
@@ -239,7 +241,8 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
         assert isinstance(app.screen, HelpScreen)
         lines = screen_text(app).splitlines()
         for key, action in (("^n", "Regenerate"), ("^r", "New chat"), ("esc, ^g", "Stop"),
-                            ("f7", "Index"), ("f9, ?", "Help")):
+                            ("f7", "Index"), ("f9, ?", "Help"), ("f10", "palette"),
+                            ("f11", "Focus Next"), ("shift+tab", "Focus Previous")):
             assert any(re.search(rf"│\s+{re.escape(key)}\s+{action}\s", line)
                        for line in lines), (key, action)
         assert not any(re.search(r"│\s+f3\s", line) for line in lines)
@@ -247,6 +250,9 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
                 for action in ("Stop", "Regenerate", "Copy answer", "New chat", "Quit", "Help",
                                "Chat", "Index", "Models", "palette")]
         assert rows == sorted(rows)  # rebound keys keep their place in the list
+        await pilot.press("escape", "f10")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette",
+                         what="the palette")
         await pilot.press("escape", "f7")
         await wait_until(pilot, lambda: isinstance(app.screen, IndexScreen), what="the index")
         assert "f7 Index" in screen_text(app).splitlines()[-1]

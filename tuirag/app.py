@@ -91,6 +91,7 @@ class TuiragApp(App[None]):
         bind("show_sessions", "switch_mode('sessions')", "Sessions"),
         bind("toggle_theme", "toggle_theme", "Theme", show=False),
         bind("quit", "quit", "Quit", priority=True),
+        bind("command_palette", "command_palette", "palette", show=False, priority=True),
     ]
 
     status: reactive[Status] = reactive(Status, always_update=True)
@@ -122,6 +123,7 @@ class TuiragApp(App[None]):
                               f"(all: {', '.join(sorted(self.available_themes))})")
         self.theme = theme
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
+        self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)
         self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started

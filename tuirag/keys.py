@@ -21,6 +21,9 @@ SCREENS: dict[str, dict[str, str]] = {
         "show_models": "f4",
         "show_sessions": "f5",
         "toggle_theme": "f6",
+        "command_palette": "ctrl+p",
+        "focus_next": "tab",
+        "focus_previous": "shift+tab",
     },
     "chat": {
         "stop": "escape",
@@ -90,11 +93,20 @@ def clash(keymap: dict[str, str]) -> tuple[str, str, str, str] | None:
         owner: dict[str, str] = {}
         for action_id in scope:
             for key in keys_for(action_id, keymap).split(","):
-                *modifiers, base = key.strip().split("+")
-                key = "+".join([*modifiers, _NAMES.get(base, base)])
-                if (other := owner.setdefault(key, action_id)) != action_id:
-                    return key, other, action_id, screen
+                if (other := owner.setdefault(_named(key), action_id)) != action_id:
+                    return _named(key), other, action_id, screen
     return None
+
+
+def _named(key: str) -> str:
+    """A key as Textual names it: "?" is "question_mark", "ctrl+/" is "ctrl+slash"."""
+    *modifiers, base = key.strip().split("+")
+    return "+".join([*modifiers, _NAMES.get(base, base)])
+
+
+def first_key(action_id: str, keymap: dict[str, str]) -> str:
+    """The key the footer shows for an action, in Textual's names."""
+    return _named(keys_for(action_id, keymap).split(",")[0])
 
 
 def keys_for(action_id: str, keymap: dict[str, str]) -> str:
@@ -104,8 +116,7 @@ def keys_for(action_id: str, keymap: dict[str, str]) -> str:
 
 def label(action_id: str, keymap: dict[str, str]) -> str:
     """The first key of an action as prose names it: "Esc", "F1", "Ctrl+G", "a", "?"."""
-    first = keys_for(action_id, keymap).split(",")[0].strip()
-    *modifiers, base = first.split("+")
+    *modifiers, base = first_key(action_id, keymap).split("+")
     base = _PUNCTUATION.get(base, {"escape": "Esc"}.get(base, base))
     if len(base) > 1 or modifiers:
         base = base.capitalize()

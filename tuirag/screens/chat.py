@@ -21,7 +21,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
@@ -54,6 +54,7 @@ class ChatScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("stop", "stop", "Stop"),
         bind("regenerate", "regenerate", "Regenerate"),
         bind("copy_answer", "copy_answer", "Copy answer"),

@@ -12,7 +12,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 
 if TYPE_CHECKING:
     from tuirag.app import Command, TuiragApp
@@ -28,6 +28,7 @@ class HelpScreen(ModalScreen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("close_help", "dismiss", "Close"),
     ]
 

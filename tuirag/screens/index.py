@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Queued
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.status import StatusLine
@@ -56,6 +56,7 @@ class IndexScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("add_folder", "add_folder", "Add folder"),
         bind("remove_folder", "remove_folder", "Remove folder"),
         bind("reindex", "reindex", "Re-index"),

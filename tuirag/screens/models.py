@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
@@ -29,6 +29,7 @@ class ModelsScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("use_model", "use_model", "Use model", show=False),
         bind("pull_model", "pull", "Pull a model"),
         bind("refresh", "refresh_models", "Refresh"),

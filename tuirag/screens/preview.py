@@ -22,7 +22,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 from tuirag.textsafe import strip_controls
 from tuirag.types import Hit
 from tuirag.widgets.safe import untrusted
@@ -94,6 +94,7 @@ class PreviewScreen(ModalScreen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("close_preview", "dismiss", "Close"),
         bind("open_in_editor", "open_file", "Open in editor"),
         bind("copy_passage", "copy_passage", "Copy passage"),

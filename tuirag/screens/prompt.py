@@ -10,11 +10,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 
 
 class PromptScreen(ModalScreen[str | None]):
-    BINDINGS: ClassVar[list[BindingType]] = [bind("cancel_prompt", "cancel", "Cancel")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(), bind("cancel_prompt", "cancel", "Cancel")
+    ]
 
     def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:
         super().__init__()

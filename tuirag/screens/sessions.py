@@ -11,7 +11,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tuirag.screens.bindings import bind
+from tuirag.screens.bindings import bind, focus_keys
 from tuirag.sessions import Summary
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
@@ -24,6 +24,7 @@ class SessionsScreen(Screen[None]):
     app: TuiragApp  # type: ignore[assignment]
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        *focus_keys(),
         bind("resume_session", "resume", "Resume"),
         bind("delete_session", "delete", "Delete"),
         bind("export_session", "export", "Export"),
