@@ -477,6 +477,25 @@ def test_folders_added_and_removed_while_running(
         assert_consistent(store)
 
 
+def test_removing_an_outer_folder_keeps_a_still_watched_inner_one(
+    services: Services, docs: Path
+) -> None:
+    inner = docs / "project"
+    write(docs / "outer.md", "# Outer\n\nOnly the outer folder holds this.\n")
+    write(inner / "inner.md", "# Inner\n\nThe inner folder is watched on its own too.\n")
+    with watching(services, [docs, inner]) as (bg, rec):
+        store = services.store
+        assert set(indexed_text(store)) == {str(docs / "outer.md"), str(inner / "inner.md")}
+        bg.remove_folder(docs, forget=True)
+        wait_until(lambda: str(docs / "outer.md") not in indexed_text(store), what="forgotten")
+        idles = rec.idles()
+        bg.reindex()
+        wait_until(lambda: rec.idles() > idles, what="a rescan")
+        assert set(indexed_text(store)) == {str(inner / "inner.md")}
+        assert not rec.outcomes("indexed", inner / "inner.md")[1:]  # never embedded again
+        assert_consistent(store)
+
+
 def test_periodic_reconcile_repairs_what_no_event_reported(
     services: Services, settings: Settings, docs: Path
 ) -> None:

@@ -399,7 +399,8 @@ class BackgroundIndexer:
             self._watcher.unwatch(path)
             self._rules_changed()
             if command.forget and not _in_any(path, self.folders):  # else still watched
-                self._done(self._indexer_or_new().forget(path))
+                # a still-watched folder inside the removed one keeps its files
+                self._done(self._indexer_or_new().forget(path, keep=self.folders))
         self._save_modes()
 
     def _rules_changed(self) -> None:

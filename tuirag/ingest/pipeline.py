@@ -193,9 +193,15 @@ class Indexer:
         self.store.delete_chunks(paths)
         return [FileOutcome(path=p, status="removed") for p in paths]
 
-    def forget(self, target: Path) -> list[FileOutcome]:
+    def forget(self, target: Path, keep: Iterable[Path] = ()) -> list[FileOutcome]:
+        """Drop everything under `target` except what lies under a `keep` folder."""
         target = Path(os.path.abspath(target))
-        paths = [p for p in self.store.file_records() if _under(Path(p), target)]
+        kept = [Path(os.path.abspath(k)) for k in keep]
+        paths = [
+            p
+            for p in self.store.file_records()
+            if _under(Path(p), target) and not any(_under(Path(p), k) for k in kept)
+        ]
         outcomes = self.remove(paths)
         self.store.optimize()
         return outcomes
