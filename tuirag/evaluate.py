@@ -29,7 +29,6 @@ from tuirag.errors import UserError
 from tuirag.types import Hit
 
 KS = (1, 3, 5, 10)
-KINDS = ("pdf", "table", "code", "doc")
 _TABLE_EXT = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 _CODE_EXT = {
     ".py", ".go", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".rs", ".c", ".h", ".cc", ".cpp",

@@ -96,9 +96,6 @@ class Hit:
         return data
 
 
-FileStatus = Literal["ok", "failed", "skipped"]
-
-
 @dataclass(slots=True)
 class FileOutcome:
     """What happened to one file in one ingest pass."""

@@ -13,7 +13,6 @@ import hashlib
 import json
 import logging
 import re
-import shutil
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -342,10 +341,6 @@ def _hit(row: dict[str, Any], score: float, vector_score: float | None = None) -
 
 
 def index_folders(data_dir: Path) -> list[Path]:
-    """Every per-embedder index under the data dir (for status and pruning)."""
+    """Every per-embedder index under the data dir (for status)."""
     root = data_dir / "index"
     return sorted(p for p in root.iterdir() if (p / "meta.json").exists()) if root.exists() else []
-
-
-def drop_index(folder: Path) -> None:
-    shutil.rmtree(folder)

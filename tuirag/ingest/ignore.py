@@ -193,10 +193,6 @@ class IgnoreRules:
         return spec
 
 
-def is_secret_reason(reason: str) -> bool:
-    return reason.startswith("secret")
-
-
 _SECRET_TEXT = [
     (re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"), "a private key"),
     (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
