@@ -249,3 +249,25 @@ def test_chinese_query_uses_full_text_with_an_english_only_model(
     assert result.hits[0].path == str(docs / "路由器.md")
     english = services.retriever.search("how long do cats sleep", k=2)
     assert english.mode == "hybrid" and not english.notes
+
+
+def test_prune_deletes_indexes_of_other_models(
+    docs: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(docs / "router.md", ROUTER)
+    assert main(["ingest", "-q", str(docs)]) == 0
+    assert main(["status", "--json"]) == 0
+    old = json.loads(capsys.readouterr().out)["index"]
+    other = tmp_path / "other-model.toml"
+    other.write_text('[embedder]\npassage_prefix = "passage: "\n')
+    assert main(["--config", str(other), "ingest", "-q", str(docs)]) == 0
+    assert main(["--config", str(other), "status", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["other_indexes"] == [old]
+    assert main(["--config", str(other), "prune"]) == 0
+    assert capsys.readouterr().out.startswith(f"would delete {old} (")
+    assert Path(old).exists()
+    assert main(["--config", str(other), "prune", "--yes"]) == 0
+    assert capsys.readouterr().out.startswith(f"deleted {old} (")
+    assert not Path(old).exists()
+    assert main(["--config", str(other), "search", "wifi bands", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["path"] == str(docs / "router.md")

@@ -16,6 +16,7 @@ COMMANDS = {
     "status": "status",
     "doctor": "doctor",
     "forget": "forget",
+    "prune": "prune",
     "config": "config_cmd",
     "watch": "watch",
     "eval": "eval_cmd",

@@ -81,6 +81,6 @@ def run(args: argparse.Namespace) -> int:
         )
     for folder in others:
         size = human_bytes(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()))
-        note = f"another index (other embedding model): {folder} ({size}); delete it if unused"
+        note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
     return 0
