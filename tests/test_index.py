@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -72,9 +73,11 @@ def test_touch_without_change_embeds_nothing(services: Services, docs: Path) -> 
     path = write(docs / "router.md", ROUTER)
     indexer = services.indexer([docs])
     indexer.sync([docs])
-    path.touch()
+    os.utime(path, ns=(1, 1_700_000_000_000_000_000))
     report = indexer.sync([docs])
     assert report.count("unchanged") == 1 and report.embedded == 0
+    # the record learns the new mtime, so the next run does not even hash the file
+    assert services.store.file_records()[str(path)].mtime_ns == path.stat().st_mtime_ns
 
 
 def test_deleted_file_chunks_are_removed(services: Services, docs: Path) -> None:

@@ -59,9 +59,8 @@ class IngestReport:
 
 @dataclass
 class _Pending:
-    record: FileRecord
+    record: FileRecord  # status "ok", or "failed"/"skipped" with no chunks
     chunks: list[Chunk]
-    plugin: str
 
 
 def file_hash(path: Path) -> str:
@@ -98,6 +97,7 @@ class Indexer:
         self.follow_symlinks = follow_symlinks
         self.parse = parse
         self._pending: list[_Pending] = []
+        self._touched: list[FileRecord] = []  # unchanged content, new mtime: record only
 
     # ---- public entry points ------------------------------------------
 
@@ -248,9 +248,9 @@ class Indexer:
             return self._record_problem(base, "failed", f"cannot read: {exc.strerror}")
         base = replace(base, file_hash=digest)
         if not force and same_version and record.file_hash == digest:
-            # touched but not changed: refresh the record, embed nothing
-            self.store.put_files([replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns)])
-            return [FileOutcome(str(path), "unchanged", chunks=record.chunks)]
+            # touched but not changed: refresh the record with the next batch, embed nothing
+            self._touched.append(replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns))
+            return [FileOutcome(str(path), "unchanged", chunks=record.chunks), *self._maybe_flush()]
         if (
             record is not None
             and record.status != "ok"
@@ -272,20 +272,20 @@ class Indexer:
                 base, "skipped", "no text found (scanned image or empty document?)"
             )
         warning = "; ".join(dict.fromkeys(s.warning for s in sections if s.warning))
-        self._pending.append(_Pending(replace(base, reason=warning), chunks, plugin.name))
-        if (
-            sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS
-            or len(self._pending) >= BATCH_FILES
-        ):
-            return self._flush()
-        return []
+        self._pending.append(_Pending(replace(base, reason=warning), chunks))
+        return self._maybe_flush()
 
     def _record_problem(self, base: FileRecord, status: str, reason: str) -> list[FileOutcome]:
-        outcomes = self._flush()  # keep write order simple: pending batch first
-        self.store.delete_chunks([base.path])
-        self.store.put_files([replace(base, status=status, reason=reason)])
-        outcomes.append(FileOutcome(base.path, status, reason=reason))  # type: ignore[arg-type]
-        return outcomes
+        """A file that yields no chunks: its record (and the removal of old chunks) joins
+        the batch, so a folder of bad files costs no extra commits."""
+        self._pending.append(_Pending(replace(base, status=status, reason=reason), []))
+        return self._maybe_flush()
+
+    def _maybe_flush(self) -> list[FileOutcome]:
+        files = len(self._pending) + len(self._touched)
+        if files >= BATCH_FILES or sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS:
+            return self._flush()
+        return []
 
     # ---- batches --------------------------------------------------------
 
@@ -297,7 +297,9 @@ class Indexer:
         which the next run re-indexes (deleting any partial chunks first).
         """
         pending, self._pending = self._pending, []
+        touched, self._touched = self._touched, []
         if not pending:
+            self.store.put_files(touched)
             return []
         inputs = [embed_input(c) for p in pending for c in p.chunks]
         hashes = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in inputs]
@@ -329,7 +331,7 @@ class Indexer:
                         "mtime_ns": rec.mtime_ns,
                         "ordinal": chunk.ordinal,
                         "kind": chunk.kind,
-                        "plugin": item.plugin,
+                        "plugin": rec.plugin,
                         "heading": chunk.heading,
                         "page": chunk.page,
                         "start_line": chunk.start_line,
@@ -341,18 +343,15 @@ class Indexer:
                     }
                 )
                 i += 1
+            status = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
-                FileOutcome(
-                    rec.path, "indexed", len(item.chunks), embedded, reason=rec.reason
-                )
+                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)  # type: ignore[arg-type]
             )
         paths = [p.record.path for p in pending]
         self.store.delete_files(paths)
         self.store.delete_chunks(paths)
         self.store.add_chunks(rows)
-        self.store.put_files(
-            [replace(p.record, chunks=len(p.chunks), status="ok") for p in pending]
-        )
+        self.store.put_files([replace(p.record, chunks=len(p.chunks)) for p in pending] + touched)
         return outcomes
 
     def _sweep_orphans(self) -> None:
