@@ -128,6 +128,12 @@ class StoreError(Exception):
     """The index cannot be opened or used; the message says what to do."""
 
 
+def _delete_keys(table: Any, keys: list[str]) -> None:
+    """Delete rows by path_key, 500 keys a statement (one commit each)."""
+    for start in range(0, len(keys), 500):
+        table.delete(_in("path_key", keys[start : start + 500]))
+
+
 def _in(column: str, keys: Iterable[str]) -> str:
     quoted = ",".join(f"'{k}'" for k in keys if re.fullmatch(r"[0-9a-f]+", k))
     return f"{column} IN ({quoted})"
@@ -202,16 +208,12 @@ class Store:
         )
 
     def delete_files(self, paths: Iterable[str]) -> None:
-        keys = [path_key(p) for p in paths]
-        for start in range(0, len(keys), 500):
-            self.files.delete(_in("path_key", keys[start : start + 500]))
+        _delete_keys(self.files, [path_key(p) for p in paths])
 
     # ---- chunks ---------------------------------------------------------
 
     def delete_chunks(self, paths: Iterable[str]) -> None:
-        keys = [path_key(p) for p in paths]
-        for start in range(0, len(keys), 500):
-            self.chunks.delete(_in("path_key", keys[start : start + 500]))
+        _delete_keys(self.chunks, [path_key(p) for p in paths])
 
     def add_chunks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
@@ -240,9 +242,7 @@ class Store:
         return set(self.chunks.to_arrow().column("path_key").to_pylist()) if self.count() else set()
 
     def delete_chunk_keys(self, keys: Iterable[str]) -> None:
-        keys = list(keys)
-        for start in range(0, len(keys), 500):
-            self.chunks.delete(_in("path_key", keys[start : start + 500]))
+        _delete_keys(self.chunks, list(keys))
 
     def count(self) -> int:
         return self.chunks.count_rows()
