@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tuirag.backends.store import Store, path_key
+from tuirag.backends.store import Store
 from tuirag.types import Hit
 
 MAX_ENTRIES = 2000
@@ -60,24 +60,6 @@ def cache_text(query: str) -> str:
 def scope_key(embedder_key: str, model: str, system_prompt: str, user_template: str) -> str:
     raw = "\x00".join((embedder_key, model, system_prompt, user_template))
     return hashlib.sha1(raw.encode()).hexdigest()
-
-
-def current_hashes(store: Store, paths: Sequence[str]) -> dict[str, str]:
-    """file_hash of each path that is indexed now (missing paths are absent)."""
-    keys = sorted({path_key(p) for p in paths})
-    if not keys:
-        return {}
-    store.refresh()  # see writes made by `tuirag watch` in another process
-    quoted = ",".join(f"'{k}'" for k in keys)  # hex digests only: safe in a filter
-    rows = (
-        store.files.search()
-        .where(f"path_key IN ({quoted}) AND status = 'ok'")
-        .select(["path", "file_hash"])
-        .limit(len(keys) * 2)
-        .to_arrow()
-        .to_pylist()
-    )
-    return {row["path"]: row["file_hash"] for row in rows}
 
 
 _HIT_FIELDS = {f.name for f in dataclasses.fields(Hit)}
@@ -123,7 +105,8 @@ class AnswerCache:
                 break
             row_id, text, _, answer, sources, files = rows[i]
             wanted: dict[str, str] = json.loads(files)
-            if current_hashes(self.store, list(wanted)) != wanted:
+            self.store.refresh()  # see writes made by `tuirag watch` in another process
+            if self.store.file_hashes(list(wanted)) != wanted:
                 stale.append(row_id)
                 continue
             hits = _hits(sources)

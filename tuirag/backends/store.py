@@ -207,6 +207,21 @@ class Store:
             .execute(pa.Table.from_pylist(rows, schema=FILES_SCHEMA))
         )
 
+    def file_hashes(self, paths: Sequence[str]) -> dict[str, str]:
+        """file_hash of each of `paths` indexed without error now (others are absent)."""
+        keys = sorted({path_key(p) for p in paths})
+        if not keys:
+            return {}
+        rows = (
+            self.files.search()
+            .where(f"{_in('path_key', keys)} AND status = 'ok'")
+            .select(["path", "file_hash"])
+            .limit(len(keys) * 2)
+            .to_arrow()
+            .to_pylist()
+        )
+        return {row["path"]: row["file_hash"] for row in rows}
+
     def delete_files(self, paths: Iterable[str]) -> None:
         _delete_keys(self.files, [path_key(p) for p in paths])
 
