@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import platformdirs
@@ -18,6 +19,11 @@ def config_file(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_config_dir(APP)) / "config.toml"
+
+
+def within(path: Path, roots: Iterable[Path]) -> bool:
+    """Whether `path` is one of `roots` or lies below one (no resolving: compare as given)."""
+    return any(path == root or root in path.parents for root in roots)
 
 
 def data_dir(configured: str = "") -> Path:

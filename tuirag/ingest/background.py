@@ -50,9 +50,10 @@ from pathlib import Path
 from tuirag.backends.lock import IndexBusy, WriterLock
 from tuirag.ingest import watchstate
 from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Notice, Queued
-from tuirag.ingest.pipeline import Indexer, _under
+from tuirag.ingest.pipeline import Indexer
 from tuirag.ingest.queue import ChangeQueue, Kind
 from tuirag.ingest.watcher import Watcher
+from tuirag.paths import within
 from tuirag.services import Services
 from tuirag.types import FileOutcome
 
@@ -318,7 +319,7 @@ class BackgroundIndexer:
         """Index a batch of due paths: single files, then folders to rescan."""
         indexer = self._indexer_or_new()
         trees = [Path(p) for p, kind in due if kind == "tree"]
-        files = [Path(p) for p, kind in due if kind == "file" and not _in_any(Path(p), trees)]
+        files = [Path(p) for p, kind in due if kind == "file" and not within(Path(p), trees)]
         total = len(files) + len(trees)
         for n, path in enumerate(files):
             self._publish(Indexing(str(path), n, total))
@@ -398,7 +399,7 @@ class BackgroundIndexer:
             self.folders.remove(path)
             self._watcher.unwatch(path)
             self._rules_changed()
-            if command.forget and not _in_any(path, self.folders):  # else still watched
+            if command.forget and not within(path, self.folders):  # else still watched
                 # a still-watched folder inside the removed one keeps its files
                 self._done(self._indexer_or_new().forget(path, keep=self.folders))
         self._save_modes()
@@ -422,10 +423,6 @@ class BackgroundIndexer:
 def _resolve(path: Path) -> Path:
     """Resolve once (macOS /var is /private/var): events, walks and records then agree."""
     return Path(os.path.abspath(Path(path).expanduser())).resolve()
-
-
-def _in_any(path: Path, roots: list[Path]) -> bool:
-    return any(_under(path, r) for r in roots)
 
 
 def _holder(lock: WriterLock) -> int:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pathspec
 
+from tuirag.paths import within
+
 DEFAULT_IGNORES = [
     # version control, environments, caches, build outputs
     ".git/",
@@ -126,8 +128,7 @@ class IgnoreRules:
         """The watched root a path lies under (the deepest one), or None."""
         best = None
         for root in self.roots:
-            inside = path == root or root in path.parents
-            if inside and (best is None or len(root.parts) > len(best.parts)):
+            if within(path, [root]) and (best is None or len(root.parts) > len(best.parts)):
                 best = root
         return best
 

@@ -25,6 +25,7 @@ from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
 from tuirag.ingest.walk import link_problem, walk
+from tuirag.paths import within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
 from tuirag.types import Chunk, FileOutcome, Section
@@ -143,7 +144,7 @@ class Indexer:
             report.skipped[reason] += 1
         records = self.store.file_records()
         on_disk = {str(p) for p in found.files}
-        gone = [p for p in records if p not in on_disk and any(_under(Path(p), r) for r in roots)]
+        gone = [p for p in records if p not in on_disk and within(Path(p), roots)]
         if on_plan:
             on_plan(len(found.files) + len(gone))
 
@@ -200,7 +201,7 @@ class Indexer:
         paths = [
             p
             for p in self.store.file_records()
-            if _under(Path(p), target) and not any(_under(Path(p), k) for k in kept)
+            if within(Path(p), [target]) and not within(Path(p), kept)
         ]
         outcomes = self.remove(paths)
         self.store.optimize()
@@ -370,7 +371,3 @@ class Indexer:
         tmp = self.store.folder / "state.json.tmp"
         tmp.write_text(json.dumps(state))
         tmp.replace(self.store.folder / "state.json")
-
-
-def _under(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuirag.ingest.ignore import IgnoreRules
+from tuirag.paths import within
 
 
 @dataclass
@@ -115,7 +116,7 @@ def link_problem(path: Path, follow: bool, roots: list[Path]) -> str | None:
         target = path.resolve(strict=True)
     except (OSError, RuntimeError):
         return "broken or looping symlink"
-    if not any(target == r or r in target.parents for r in roots):
+    if not within(target, roots):
         return "symlink points outside the indexed folders"
     if not target.is_dir():
         return f"symlink to a file indexed as {target}"

@@ -44,6 +44,7 @@ from watchdog.observers.polling import PollingObserverVFS
 
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
+from tuirag.paths import within
 
 log = logging.getLogger(__name__)
 
@@ -232,7 +233,7 @@ class Watcher:
                 yield entry
 
     def _poll_reason(self, root: Path) -> str:
-        if any(root == p or p in root.parents for p in self.poll_folders):
+        if within(root, self.poll_folders):
             return "listed in watch.poll_folders"
         fs = filesystem_type(root)
         if fs in NETWORK_FS:
