@@ -284,7 +284,7 @@ class Store:
             table.optimize(cleanup_older_than=retention)
 
     def disk_bytes(self) -> int:
-        return sum(f.stat().st_size for f in self.folder.rglob("*") if f.is_file())
+        return folder_bytes(self.folder)
 
     def has_fts(self) -> bool:
         return any("search_text" in idx.name for idx in self.chunks.list_indices())
@@ -353,6 +353,11 @@ def _hit(row: dict[str, Any], score: float, vector_score: float | None = None) -
         file_hash=row["file_hash"],
         vector_score=vector_score,
     )
+
+
+def folder_bytes(folder: Path) -> int:
+    """Bytes on disk of every file under `folder`."""
+    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
 
 
 def index_folders(data_dir: Path) -> list[Path]:

@@ -17,7 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuirag.backends.store import index_folders
+    from tuirag.backends.store import folder_bytes, index_folders
 
     svc = services(args)
     current = svc.store.folder
@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"nothing to prune: the only index is {current}")
         return 0
     for folder in others:
-        size = human_bytes(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()))
+        size = human_bytes(folder_bytes(folder))
         if args.yes:
             with WriterLock(folder):  # never delete an index another process is writing
                 shutil.rmtree(folder)

@@ -19,7 +19,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuirag.backends.store import index_folders
+    from tuirag.backends.store import folder_bytes, index_folders
 
     svc = services(args)
     store = svc.store
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
             + Text(f"{p.path}: {p.reason}")
         )
     for folder in others:
-        size = human_bytes(sum(f.stat().st_size for f in folder.rglob("*") if f.is_file()))
+        size = human_bytes(folder_bytes(folder))
         note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
     return 0
