@@ -199,9 +199,11 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         t_times, t_found = latencies(refined, list(qs))
         tuned = {
             "vector": summary(t_times),
-            "ann_recall_at_10": float(np.mean(
-                [len(set(f) & set(e)) / len(e) for f, e in zip(t_found, exact, strict=True)]
-            )),
+            "ann_recall_at_10": float(
+                np.mean(
+                    [len(set(f) & set(e)) / len(e) for f, e in zip(t_found, exact, strict=True)]
+                )
+            ),
             "self_hit_at_1": sum(f[:1] == [f"{i:024x}"] for f, i in zip(t_found, ids, strict=True))
             / len(ids),
         }
@@ -287,31 +289,78 @@ def main() -> int:
     rows = []
     for r in results:
         f, x, n = r["flat"], r["indexed"], f"{r['size']:,}"
-        rows.append([n, "vector, no index", *latency(f["vector_flat"]), "1.00 (exact)",
-                     f"{f['self_hit_flat']:.2f}", f["rss_flat_mib"]])
+        rows.append(
+            [
+                n,
+                "vector, no index",
+                *latency(f["vector_flat"]),
+                "1.00 (exact)",
+                f"{f['self_hit_flat']:.2f}",
+                f["rss_flat_mib"],
+            ]
+        )
         kind = "IVF-PQ" if f["vector_index"] else "flat"
         if f["vector_index"]:
-            rows.append([n, "vector, IVF-PQ index", *latency(x["vector"]),
-                         f"{x['ann_recall_at_10']:.2f}", f"{x['self_hit_at_1']:.2f}",
-                         x["rss_query_mib"]])
+            rows.append(
+                [
+                    n,
+                    "vector, IVF-PQ index",
+                    *latency(x["vector"]),
+                    f"{x['ann_recall_at_10']:.2f}",
+                    f"{x['self_hit_at_1']:.2f}",
+                    x["rss_query_mib"],
+                ]
+            )
             t = x["tuned"]
-            rows.append([n, f"vector, IVF-PQ, nprobes {TUNED_NPROBES} + refine {TUNED_REFINE}",
-                         *latency(t["vector"]), f"{t['ann_recall_at_10']:.2f}",
-                         f"{t['self_hit_at_1']:.2f}", x["rss_query_mib"]])
+            rows.append(
+                [
+                    n,
+                    f"vector, IVF-PQ, nprobes {TUNED_NPROBES} + refine {TUNED_REFINE}",
+                    *latency(t["vector"]),
+                    f"{t['ann_recall_at_10']:.2f}",
+                    f"{t['self_hit_at_1']:.2f}",
+                    x["rss_query_mib"],
+                ]
+            )
         rows.append([n, "full text (BM25)", *latency(x["fts"]), "", "", x["rss_query_mib"]])
-        rows.append([n, f"hybrid ({kind} vector + BM25)", *latency(x["hybrid"]), "", "",
-                     x["rss_query_mib"]])
+        rows.append(
+            [n, f"hybrid ({kind} vector + BM25)", *latency(x["hybrid"]), "", "", x["rss_query_mib"]]
+        )
     print(f"\n{common.describe_machine(common.machine())}")
-    common.report("Search latency (ms, model time excluded) and reader RSS",
-                  ["chunks", "search", "p50 ms", "p95 ms", "recall@10 vs exact",
-                   "true neighbour @1", "RSS MiB"], rows)
+    common.report(
+        "Search latency (ms, model time excluded) and reader RSS",
+        [
+            "chunks",
+            "search",
+            "p50 ms",
+            "p95 ms",
+            "recall@10 vs exact",
+            "true neighbour @1",
+            "RSS MiB",
+        ],
+        rows,
+    )
     common.report(
         "Building the index",
-        ["chunks", "write rows/s", "optimize s (FTS + vector index)", "disk MB",
-         "reader RSS before the first query, MiB", "writer peak RSS MiB"],
-        [[f"{r['size']:,}", r["write"]["write_rows_per_s"], r["flat"]["optimize_s"],
-          r["indexed"]["disk_mb"], r["indexed"]["rss_open_mib"], r["write"]["peak_rss_mib"]]
-         for r in results],
+        [
+            "chunks",
+            "write rows/s",
+            "optimize s (FTS + vector index)",
+            "disk MB",
+            "reader RSS before the first query, MiB",
+            "writer peak RSS MiB",
+        ],
+        [
+            [
+                f"{r['size']:,}",
+                r["write"]["write_rows_per_s"],
+                r["flat"]["optimize_s"],
+                r["indexed"]["disk_mb"],
+                r["indexed"]["rss_open_mib"],
+                r["write"]["peak_rss_mib"],
+            ]
+            for r in results
+        ],
     )
     print(
         f"\nquery embedding (real model, added to vector and hybrid searches): "

@@ -107,26 +107,31 @@ def prepare(folder: Path) -> dict[str, str]:
     docs.mkdir()
     for i in range(20):
         (docs / f"note{i}.md").write_text(f"# Note {i}\n\nNote {i} is about topic {i % 5}.\n" * 5)
-    env = dict(os.environ, TUIRAG_DATA_DIR=str(folder / "data"),
-               TUIRAG_CONFIG=str(folder / "config.toml"), OLLAMA_HOST="http://127.0.0.1:9",
-               PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        TUIRAG_DATA_DIR=str(folder / "data"),
+        TUIRAG_CONFIG=str(folder / "config.toml"),
+        OLLAMA_HOST="http://127.0.0.1:9",
+        PYTHONPATH=str(REPO),
+    )
     (folder / "config.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
-    subprocess.run([sys.executable, "-m", "tuirag", "ingest", "-q", str(docs)], env=env,
-                   check=True)
+    subprocess.run([sys.executable, "-m", "tuirag", "ingest", "-q", str(docs)], env=env, check=True)
     return env
 
 
 def run_once(env: dict[str, str]) -> dict[str, float]:
     env = dict(env, BENCH_T0=repr(time.time()))
-    out = subprocess.run([sys.executable, "-c", CHILD], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", CHILD], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def typing(env: dict[str, str], keys: int, wait_idle: bool) -> dict[str, list]:
     code = TYPING.replace("KEYS", str(keys)).replace("WAIT_IDLE", str(wait_idle))
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -137,9 +142,13 @@ def typing_rows(folder: Path, files: int, keys: int) -> list[tuple]:
     for i in range(files):
         words = " ".join(f"w{i}x{j}" for j in range(300))
         (docs / f"doc{i}.md").write_text(f"# Document {i}\n\n{words}\n")
-    env = dict(os.environ, TUIRAG_DATA_DIR=str(folder / "data2"),
-               TUIRAG_CONFIG=str(folder / "config2.toml"), OLLAMA_HOST="http://127.0.0.1:9",
-               PYTHONPATH=str(REPO))
+    env = dict(
+        os.environ,
+        TUIRAG_DATA_DIR=str(folder / "data2"),
+        TUIRAG_CONFIG=str(folder / "config2.toml"),
+        OLLAMA_HOST="http://127.0.0.1:9",
+        PYTHONPATH=str(REPO),
+    )
     (folder / "config2.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
     rows = []
     for label in ("while indexing", "idle"):
@@ -163,17 +172,32 @@ def main() -> None:
         results = [run_once(env) for _ in range(runs)]
         keys = typing_rows(Path(tmp), files, 40)
     rows = [
-        (c, median([r[c] for r in results]) * 1000, min(r[c] for r in results) * 1000,
-         max(r[c] for r in results) * 1000)
+        (
+            c,
+            median([r[c] for r in results]) * 1000,
+            min(r[c] for r in results) * 1000,
+            max(r[c] for r in results) * 1000,
+        )
         for c in COLUMNS
     ]
     print(describe_machine(machine()))
     report(f"Start-up, ms since launch ({runs} runs)", ("milestone", "median", "min", "max"), rows)
-    report(f"Key press to handled, ms (background indexer on {files} new files)",
-           ("typing", "keys", "indexing busy", "p50", "p95", "max"), keys)
-    write_json(args.json, {"runs": results, "median_ms": {r[0]: r[1] for r in rows},
-                           "typing": [dict(zip(("typing", "keys", "busy", "p50", "p95", "max"),
-                                               r, strict=True)) for r in keys]})
+    report(
+        f"Key press to handled, ms (background indexer on {files} new files)",
+        ("typing", "keys", "indexing busy", "p50", "p95", "max"),
+        keys,
+    )
+    write_json(
+        args.json,
+        {
+            "runs": results,
+            "median_ms": {r[0]: r[1] for r in rows},
+            "typing": [
+                dict(zip(("typing", "keys", "busy", "p50", "p95", "max"), r, strict=True))
+                for r in keys
+            ],
+        },
+    )
 
 
 if __name__ == "__main__":

@@ -45,14 +45,20 @@ async def _ask(pilot, question: str) -> TurnView:
 
 
 async def test_ask_streams_answer_with_sources_then_preview_and_editor(
-    settings, embedder, folder: Path, ollama_server: OllamaServer, tmp_path: Path,
+    settings,
+    embedder,
+    folder: Path,
+    ollama_server: OllamaServer,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ollama_server.reply = "Run make frobnicate [1], then copy frob.conf to /etc [1]."
     ollama_server.token_delay = 0.05
     args_file = tmp_path / "editor-args"
-    editor = write(tmp_path / "editor.py",
-                   f"import sys\nopen({str(args_file)!r}, 'w').write('\\n'.join(sys.argv[1:]))\n")
+    editor = write(
+        tmp_path / "editor.py",
+        f"import sys\nopen({str(args_file)!r}, 'w').write('\\n'.join(sys.argv[1:]))\n",
+    )
     monkeypatch.setenv("EDITOR", f"{sys.executable} {editor}")
     app = make_app(settings, indexed_services(settings, embedder, folder))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -72,8 +78,11 @@ async def test_ask_streams_answer_with_sources_then_preview_and_editor(
 
         sources.focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen)
-                         and app.screen.query(".-match"), what="the preview")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, PreviewScreen) and app.screen.query(".-match"),
+            what="the preview",
+        )
         preview = screen_text(app)
         assert "Run `make frobnicate` in the checkout" in preview
 
@@ -119,7 +128,11 @@ async def test_without_ollama_the_passages_still_show_with_the_fix(
 
 
 async def test_regenerate_new_chat_copy_and_export(
-    settings, embedder, folder: Path, ollama_server: OllamaServer, tmp_path: Path,
+    settings,
+    embedder,
+    folder: Path,
+    ollama_server: OllamaServer,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
@@ -130,11 +143,15 @@ async def test_regenerate_new_chat_copy_and_export(
     app.copy_to_clipboard = copied.append  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
         view = await _ask(pilot, "How do I install the frobnicator?")
-        await wait_until(pilot, lambda: view.turn.answer.endswith("[1].")
-                         and not _chat(app).generating)
+        await wait_until(
+            pilot, lambda: view.turn.answer.endswith("[1].") and not _chat(app).generating
+        )
         await pilot.press("ctrl+r")
-        await wait_until(pilot, lambda: view.turn.answer == "Second answer [1]."
-                         and not _chat(app).generating, what="the regenerated answer")
+        await wait_until(
+            pilot,
+            lambda: view.turn.answer == "Second answer [1]." and not _chat(app).generating,
+            what="the regenerated answer",
+        )
         assert "First answer" not in screen_text(app)
         await pilot.press("ctrl+y")
         assert copied == ["Second answer [1]."]
@@ -151,11 +168,14 @@ async def test_regenerate_new_chat_copy_and_export(
 async def test_document_markup_and_escapes_are_shown_literally(
     settings, embedder, docs: Path, ollama_server: OllamaServer
 ) -> None:
-    write(docs / "[red]evil[-red].md", (
-        "# Quarterly frobnicator report\n\n"
-        "The frobnicator [bold]shipped[/] on time, see [link=https://evil.example]here[/link].\n"
-        "Clear \x1b[2J screen and clipboard \x1b]52;c;ZXZpbA==\x07 done.\n"
-    ))
+    write(
+        docs / "[red]evil[-red].md",
+        (
+            "# Quarterly frobnicator report\n\n"
+            "The frobnicator [bold]shipped[/] on time, see [link=https://evil.example]here[/link].\n"
+            "Clear \x1b[2J screen and clipboard \x1b]52;c;ZXZpbA==\x07 done.\n"
+        ),
+    )
     ollama_server.reply = "It [bold]shipped[/] \x1b[2J on time [1]."
     app = make_app(settings, indexed_services(settings, embedder, docs))
     async with app.run_test(size=(120, 30)) as pilot:
@@ -168,8 +188,11 @@ async def test_document_markup_and_escapes_are_shown_literally(
         chat = _chat(app)
         chat.query_one("#sources").focus()
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen)
-                         and app.screen.query(".-match"), what="the preview")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, PreviewScreen) and app.screen.query(".-match"),
+            what="the preview",
+        )
         preview = screen_text(app)
         assert "docs/[red]evil[-red].md  L1-4" in preview  # the preview's title
         assert "[bold]shipped[/] on time, see [link=https://evil.example]here[/link]." in preview
@@ -205,8 +228,11 @@ async def test_selecting_an_earlier_answer_shows_its_sources(
         sources = chat.query_one("#sources", SourcesList)
         assert Path(sources.hits[0].path).name == "garden.md"
         await pilot.click(first)
-        await wait_until(pilot, lambda: Path(sources.hits[0].path).name == "install.md",
-                         what="the first answer's sources")
+        await wait_until(
+            pilot,
+            lambda: Path(sources.hits[0].path).name == "install.md",
+            what="the first answer's sources",
+        )
         assert first.has_class("-selected") and not second.has_class("-selected")
 
 
@@ -237,7 +263,10 @@ async def test_command_palette_runs_chat_actions(
         view = await _ask(pilot, "How do I install the frobnicator?")
         await wait_until(pilot, lambda: view.turn.timings, what="the answer")
         await pilot.press("ctrl+p", *"new chat")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette"
-                         and "key: ^n" in screen_text(app), what="the palette")
+        await wait_until(
+            pilot,
+            lambda: type(app.screen).__name__ == "CommandPalette" and "key: ^n" in screen_text(app),
+            what="the palette",
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: not _chat(app).query(TurnView), what="a new chat")

@@ -35,23 +35,28 @@ def test_line_blocks_highlight_the_cited_lines_with_context(tmp_path: Path) -> N
 
 
 def test_chunk_blocks_mark_the_cited_chunk_and_keep_markup_literal() -> None:
-    chunks = [_hit(chunk_id="a", text="[bold]one[/]", page=1),
-              _hit(chunk_id="b", text="two \x1b]52;c;eA==\x07", page=2)]
+    chunks = [
+        _hit(chunk_id="a", text="[bold]one[/]", page=1),
+        _hit(chunk_id="b", text="two \x1b]52;c;eA==\x07", page=2),
+    ]
     blocks = chunk_blocks(chunks[1], chunks)
     assert [b.match for b in blocks] == [False, True]
     assert blocks[0].text.plain == "p. 1\n[bold]one[/]"
     assert blocks[1].text.plain == "p. 2\ntwo ]52;c;eA=="
 
 
-@pytest.mark.parametrize(("argv", "expected"), [
-    ([], ["app"]),
-    (["~/docs", "~/notes"], ["app", "~/docs", "~/notes"]),
-    (["--config", "c.toml"], ["--config", "c.toml", "app"]),
-    (["--config=c.toml", "/tmp"], ["--config=c.toml", "app", "/tmp"]),
-    (["search", "q"], ["search", "q"]),
-    (["--help"], ["--help"]),
-    (["--version"], ["--version"]),
-])
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        ([], ["app"]),
+        (["~/docs", "~/notes"], ["app", "~/docs", "~/notes"]),
+        (["--config", "c.toml"], ["--config", "c.toml", "app"]),
+        (["--config=c.toml", "/tmp"], ["--config=c.toml", "app", "/tmp"]),
+        (["search", "q"], ["search", "q"]),
+        (["--help"], ["--help"]),
+        (["--version"], ["--version"]),
+    ],
+)
 def test_bare_paths_open_the_app(argv: list[str], expected: list[str]) -> None:
     assert default_to_app(argv) == expected
 
@@ -81,8 +86,10 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, tuirag.app, tuirag.cli.main; "
-            "print(sorted(m for m in ('lancedb', 'fastembed', 'onnxruntime', 'ollama', "
-            "'pyarrow', 'numpy', 'unstructured') if m in sys.modules))")
+    code = (
+        "import sys, tuirag.app, tuirag.cli.main; "
+        "print(sorted(m for m in ('lancedb', 'fastembed', 'onnxruntime', 'ollama', "
+        "'pyarrow', 'numpy', 'unstructured') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

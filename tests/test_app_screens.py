@@ -39,17 +39,23 @@ async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, doc
         await pilot.press("f3")
         assert isinstance(app.screen, IndexScreen)
         folders = app.screen.query_one("#folders", DataTable)
-        await wait_until(pilot, lambda: folders.row_count and _cell(folders, 0, 1) == "1",
-                         what="the folder row")
+        await wait_until(
+            pilot, lambda: folders.row_count and _cell(folders, 0, 1) == "1", what="the folder row"
+        )
         assert _cell(folders, 0, 0) == "docs" or _cell(folders, 0, 0).endswith("docs")
 
         write(docs / "b.md", "# Beta\n\nThe beta file talks about bananas.\n")
         (docs / "broken.pdf").write_bytes(b"%PDF-1.4 not really a pdf")
-        await wait_until(pilot, lambda: _cell(folders, 0, 1) == "2", timeout=30,
-                         what="the new file to be counted")
+        await wait_until(
+            pilot,
+            lambda: _cell(folders, 0, 1) == "2",
+            timeout=30,
+            what="the new file to be counted",
+        )
         failed = app.screen.query_one("#failed", DataTable)
-        await wait_until(pilot, lambda: failed.row_count == 1, timeout=30,
-                         what="the failed file listed")
+        await wait_until(
+            pilot, lambda: failed.row_count == 1, timeout=30, what="the failed file listed"
+        )
         assert "broken.pdf" in _cell(failed, 0, 0)
         assert _cell(folders, 0, 4) == "1"
 
@@ -60,23 +66,34 @@ async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, doc
         bar.watch(bar, "total", lambda total: shown.append((bar.display, total)), init=False)
 
         def outcomes() -> dict[str, tuple[str, int]]:
-            return {Path(e.outcome.path).name: (e.outcome.status, e.outcome.embedded)
-                    for e in events if isinstance(e, Done)}
+            return {
+                Path(e.outcome.path).name: (e.outcome.status, e.outcome.embedded)
+                for e in events
+                if isinstance(e, Done)
+            }
 
         await pilot.press("r")  # re-index the selected folder: every file parsed again
-        await wait_until(pilot, lambda: events and isinstance(events[-1], Idle), timeout=30,
-                         what="the re-index pass")
+        await wait_until(
+            pilot,
+            lambda: events and isinstance(events[-1], Idle),
+            timeout=30,
+            what="the re-index pass",
+        )
         # same text, so every vector is reused: parsed and written, nothing embedded
-        assert outcomes() == {"a.md": ("indexed", 0), "b.md": ("indexed", 0),
-                              "broken.pdf": ("failed", 0)}
+        assert outcomes() == {
+            "a.md": ("indexed", 0),
+            "b.md": ("indexed", 0),
+            "broken.pdf": ("failed", 0),
+        }
         progress = [(e.done, e.total) for e in events if isinstance(e, Indexing)]
         assert progress[-1] == (3, 3) and all(total == 3 for _, total in progress)
         assert (True, 3) in shown and not bar.display  # n of 3 while it ran, gone when idle
 
         events.clear()
         await pilot.press("s")  # a rescan only looks for changes
-        await wait_until(pilot, lambda: events and isinstance(events[-1], Idle), timeout=30,
-                         what="the rescan")
+        await wait_until(
+            pilot, lambda: events and isinstance(events[-1], Idle), timeout=30, what="the rescan"
+        )
         assert {status for status, _ in outcomes().values()} == {"unchanged"}
         assert set(outcomes()) == {"a.md", "b.md", "broken.pdf"}
         assert _cell(app.screen.query_one("#failed", DataTable), 0, 0).endswith("broken.pdf")
@@ -116,8 +133,12 @@ async def test_pull_a_model_with_progress_then_use_it(
     settings, embedder, docs: Path, ollama_server: OllamaServer
 ) -> None:
     ollama_server.registry["smollm2:135m"] = FakeModel(
-        "smollm2:135m", family="llama", context_length=8192, size=98_000_000,
-        parameter_size="135M", quantization="Q4_1",
+        "smollm2:135m",
+        family="llama",
+        context_length=8192,
+        size=98_000_000,
+        parameter_size="135M",
+        quantization="Q4_1",
     )
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(100, 30)) as pilot:
@@ -140,15 +161,17 @@ async def test_pull_a_model_with_progress_then_use_it(
         app.screen.query_one("#prompt-input").value = "smollm2:135m"
         await pilot.press("enter")
         bar = screen.query_one("#pull-progress", ProgressBar)
-        await wait_until(pilot, lambda: table.row_count == 2, what="the pulled model listed",
-                         timeout=15)
+        await wait_until(
+            pilot, lambda: table.row_count == 2, what="the pulled model listed", timeout=15
+        )
 
         assert bar.total == 98_000_000
         assert any(0 < p < 98_000_000 for p in seen), seen  # the bar moved through the pull
         assert "smollm2:135m: pulled" in screen_text(app)
 
-        table.move_cursor(row=[table.get_row_at(i)[1].plain for i in range(2)].index(
-            "smollm2:135m"))
+        table.move_cursor(
+            row=[table.get_row_at(i)[1].plain for i in range(2)].index("smollm2:135m")
+        )
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.status.model == "smollm2:135m", what="the switch")
         assert config.load().ollama.model == "smollm2:135m"
@@ -178,8 +201,11 @@ async def test_sessions_search_resume_delete(settings, embedder, docs: Path) -> 
         assert "budget 2024" in screen_text(app)
         await pilot.press("enter")  # to the table
         await pilot.press("enter")  # resume
-        await wait_until(pilot, lambda: isinstance(app.screen, ChatScreen)
-                         and "It is 12 k€ [1]." in screen_text(app), what="the resumed chat")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ChatScreen) and "It is 12 k€ [1]." in screen_text(app),
+            what="the resumed chat",
+        )
         await pilot.press("f5")
         await wait_until(pilot, lambda: table.row_count == 1)
         app.screen.query_one("#session-table").focus()
@@ -195,8 +221,14 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         shown = screen_text(app)
-        for key, action in (("esc", "Stop"), ("^r", "Regenerate"), ("^y", "Copy answer"),
-                            ("^n", "New chat"), ("f3", "Index"), ("f4", "Models")):
+        for key, action in (
+            ("esc", "Stop"),
+            ("^r", "Regenerate"),
+            ("^y", "Copy answer"),
+            ("^n", "New chat"),
+            ("f3", "Index"),
+            ("f4", "Models"),
+        ):
             assert any(key in line and action in line for line in shown.splitlines()), action
         await pilot.press("escape")
         await pilot.press("f6")
@@ -204,8 +236,11 @@ async def test_help_and_palette_list_every_action_with_its_key(settings, embedde
         titles = {c.title for c in app.get_system_commands(chat)}
         assert {"Stop", "Regenerate", "Copy answer", "New chat", "Export", "Index"} <= titles
         await pilot.press("ctrl+p", *"models")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette"
-                         and "key: f4" in screen_text(app), what="the palette")
+        await wait_until(
+            pilot,
+            lambda: type(app.screen).__name__ == "CommandPalette" and "key: f4" in screen_text(app),
+            what="the palette",
+        )
         await pilot.press("enter")  # an app-level action runs from the palette too
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen), what="Models")
 
@@ -215,10 +250,12 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
 ) -> None:
     path = config.paths.config_file()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"[index]\ndata_dir = {str(tmp_path / 'data')!r}\n\n[ui.keys]\n"
-                    "regenerate = 'ctrl+n'\nnew_chat = 'ctrl+r'\n"  # swapped
-                    "stop = 'escape,ctrl+g'\nshow_index = 'f7'\nhelp = 'f9,?'\n"
-                    "command_palette = 'f10'\nfocus_next = 'f11'\n")
+    path.write_text(
+        f"[index]\ndata_dir = {str(tmp_path / 'data')!r}\n\n[ui.keys]\n"
+        "regenerate = 'ctrl+n'\nnew_chat = 'ctrl+r'\n"  # swapped
+        "stop = 'escape,ctrl+g'\nshow_index = 'f7'\nhelp = 'f9,?'\n"
+        "command_palette = 'f10'\nfocus_next = 'f11'\n"
+    )
     settings = config.load()
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(160, 30)) as pilot:
@@ -240,19 +277,41 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
         await pilot.press("f9")
         assert isinstance(app.screen, HelpScreen)
         lines = screen_text(app).splitlines()
-        for key, action in (("^n", "Regenerate"), ("^r", "New chat"), ("esc, ^g", "Stop"),
-                            ("f7", "Index"), ("f9, ?", "Help"), ("f10", "palette"),
-                            ("f11", "Focus Next"), ("shift+tab", "Focus Previous")):
-            assert any(re.search(rf"│\s+{re.escape(key)}\s+{action}\s", line)
-                       for line in lines), (key, action)
+        for key, action in (
+            ("^n", "Regenerate"),
+            ("^r", "New chat"),
+            ("esc, ^g", "Stop"),
+            ("f7", "Index"),
+            ("f9, ?", "Help"),
+            ("f10", "palette"),
+            ("f11", "Focus Next"),
+            ("shift+tab", "Focus Previous"),
+        ):
+            assert any(re.search(rf"│\s+{re.escape(key)}\s+{action}\s", line) for line in lines), (
+                key,
+                action,
+            )
         assert not any(re.search(r"│\s+f3\s", line) for line in lines)
-        rows = [next(n for n, line in enumerate(lines) if re.search(rf"\s{action}\s+│", line))
-                for action in ("Stop", "Regenerate", "Copy answer", "New chat", "Quit", "Help",
-                               "Chat", "Index", "Models", "palette")]
+        rows = [
+            next(n for n, line in enumerate(lines) if re.search(rf"\s{action}\s+│", line))
+            for action in (
+                "Stop",
+                "Regenerate",
+                "Copy answer",
+                "New chat",
+                "Quit",
+                "Help",
+                "Chat",
+                "Index",
+                "Models",
+                "palette",
+            )
+        ]
         assert rows == sorted(rows)  # rebound keys keep their place in the list
         await pilot.press("escape", "f10")
-        await wait_until(pilot, lambda: type(app.screen).__name__ == "CommandPalette",
-                         what="the palette")
+        await wait_until(
+            pilot, lambda: type(app.screen).__name__ == "CommandPalette", what="the palette"
+        )
         await pilot.press("escape", "f7")
         await wait_until(pilot, lambda: isinstance(app.screen, IndexScreen), what="the index")
         assert "f7 Index" in screen_text(app).splitlines()[-1]
@@ -265,8 +324,16 @@ def test_every_action_a_screen_lists_has_a_remappable_id() -> None:
     from tuirag.screens.prompt import PromptScreen
 
     ids = set()
-    for node in (TuiragApp, ChatScreen, IndexScreen, ModelsScreen, SessionsScreen,
-                 PreviewScreen, HelpScreen, PromptScreen):
+    for node in (
+        TuiragApp,
+        ChatScreen,
+        IndexScreen,
+        ModelsScreen,
+        SessionsScreen,
+        PreviewScreen,
+        HelpScreen,
+        PromptScreen,
+    ):
         for binding in node.BINDINGS:
             assert binding.id in keys.DEFAULTS, (node.__name__, binding)
             assert binding.key == keys.DEFAULTS[binding.id]
@@ -283,12 +350,17 @@ async def test_first_run_offers_to_index_the_current_folder(
     monkeypatch.setenv("HOME", str(tmp_path))
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(100, 30)) as pilot:
-        await wait_until(pilot, lambda: "Nothing is indexed yet." in screen_text(app),
-                         what="the welcome")
+        await wait_until(
+            pilot, lambda: "Nothing is indexed yet." in screen_text(app), what="the welcome"
+        )
         assert "Index ~/[b]proj[/b]" in screen_text(app)
         await pilot.click("#index-cwd")
-        await wait_until(pilot, lambda: app.status.index.startswith("1 file "), timeout=30,
-                         what="the folder indexed")
+        await wait_until(
+            pilot,
+            lambda: app.status.index.startswith("1 file "),
+            timeout=30,
+            what="the folder indexed",
+        )
         assert config.load().index.folders == [str(docs)]
 
 
@@ -308,6 +380,9 @@ async def test_another_writer_makes_the_app_a_reader(settings, embedder, docs: P
     with WriterLock(services.store.folder):  # as `tuirag watch` would hold it
         app = make_app(settings, services)
         async with app.run_test(size=(100, 30)) as pilot:
-            await wait_until(pilot, lambda: f"indexed by pid {os.getpid()}" in screen_text(app),
-                             what="the reader notice")
+            await wait_until(
+                pilot,
+                lambda: f"indexed by pid {os.getpid()}" in screen_text(app),
+                what="the reader notice",
+            )
             assert app.status.index.startswith("1 file · 1 chunk")

@@ -12,8 +12,15 @@ from tuirag.types import Hit
 
 
 def _hit(path: str, start: int, end: int, score: float = 0.5) -> Hit:
-    return Hit(path=path, text="passage", score=score, chunk_id=f"{path}{start}",
-               start_line=start, end_line=end, vector_score=0.625)
+    return Hit(
+        path=path,
+        text="passage",
+        score=score,
+        chunk_id=f"{path}{start}",
+        start_line=start,
+        end_line=end,
+        vector_score=0.625,
+    )
 
 
 @pytest.fixture

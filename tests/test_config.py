@@ -45,8 +45,10 @@ def test_explicit_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.M
         ("[ui.keys]\nstop = ''\n", "'' is not a key"),
         ("[ui.keys]\nstop = ['escape']\n", "ui.keys.stop must be a string"),
         ("[ui]\nkeys = 'ctrl+g'\n", "ui.keys must be a table"),
-        ("[ui.keys]\nregenerate = 'ctrl+n'\n",
-         "ui.keys: 'ctrl+n' would be both regenerate and new_chat on the chat screen"),
+        (
+            "[ui.keys]\nregenerate = 'ctrl+n'\n",
+            "ui.keys: 'ctrl+n' would be both regenerate and new_chat on the chat screen",
+        ),
         ("[ui.keys]\nrescan = 'f3'\n", "'f3' would be both show_index and rescan on the index"),
     ],
 )

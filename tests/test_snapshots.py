@@ -35,16 +35,21 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setenv("TZ", "UTC")
     docs = tmp_path / "docs"
-    write(docs / "install.md", "# Installing\n\nRun `make frobnicate` in the checkout.\n"
-          "Copy frob.conf to /etc.\n")
+    write(
+        docs / "install.md",
+        "# Installing\n\nRun `make frobnicate` in the checkout.\nCopy frob.conf to /etc.\n",
+    )
     write(docs / "requirements.md", "# Requirements\n\nlibquux 2.3 or later.\n")
     monkeypatch.chdir(docs)
     return docs
 
 
 def _app(settings, embedder, docs: Path | None):
-    services = (indexed_services(settings, embedder, docs) if docs
-                else Services(settings, embedder=embedder))
+    services = (
+        indexed_services(settings, embedder, docs)
+        if docs
+        else Services(settings, embedder=embedder)
+    )
     ticks = itertools.count(CLOCK, 3600.0)  # each saved session an hour after the last
     return make_app(settings, services, clock=lambda: next(ticks))
 
@@ -54,15 +59,26 @@ def _settled(*screen_has: str):
 
     async def run_before(pilot: Pilot) -> None:
         app = pilot.app
-        await wait_until(pilot, lambda: app.index_ready.is_set() and app.status.ollama == "down"
-                         and " chunk" in app.status.index and not app.status.busy)
+        await wait_until(
+            pilot,
+            lambda: (
+                app.index_ready.is_set()
+                and app.status.ollama == "down"
+                and " chunk" in app.status.index
+                and not app.status.busy
+            ),
+        )
         for text in screen_has:
-            await wait_until(pilot, lambda t=text: t in screen_text(app),
-                             what=f"{text!r} in\n{screen_text(app)}")
+            await wait_until(
+                pilot, lambda t=text: t in screen_text(app), what=f"{text!r} in\n{screen_text(app)}"
+            )
         for widget in app.screen.query(Input):
             widget.cursor_blink = False
-        await wait_until(pilot, lambda: app.focused is not None and not app.screen.workers,
-                         what="focus and workers to settle")
+        await wait_until(
+            pilot,
+            lambda: app.focused is not None and not app.screen.workers,
+            what="focus and workers to settle",
+        )
         await pilot.pause()
 
     return run_before
@@ -78,14 +94,33 @@ def _answered(settings, embedder, home: Path):
     """The app with one saved answer, and a run_before that resumes it."""
     app = _app(settings, embedder, home)
     session = app.sessions.new()
-    session.turns.append(Turn(
-        "How do I install the frobnicator?", ANSWER,
-        [Hit(str(home / "install.md"), "Run `make frobnicate`", 0.03, "a", start_line=1,
-             end_line=4, vector_score=0.71),
-         Hit(str(home / "requirements.md"), "libquux 2.3", 0.02, "b", start_line=1,
-             end_line=3, vector_score=0.52)],
-        timings={"first_token_ms": 420.0, "tokens_per_s": 31.0},
-    ))
+    session.turns.append(
+        Turn(
+            "How do I install the frobnicator?",
+            ANSWER,
+            [
+                Hit(
+                    str(home / "install.md"),
+                    "Run `make frobnicate`",
+                    0.03,
+                    "a",
+                    start_line=1,
+                    end_line=4,
+                    vector_score=0.71,
+                ),
+                Hit(
+                    str(home / "requirements.md"),
+                    "libquux 2.3",
+                    0.02,
+                    "b",
+                    start_line=1,
+                    end_line=3,
+                    vector_score=0.52,
+                ),
+            ],
+            timings={"first_token_ms": 420.0, "tokens_per_s": 31.0},
+        )
+    )
     app.sessions.save(session)
 
     async def resume(pilot: Pilot) -> None:
@@ -107,8 +142,9 @@ def test_chat_light_theme(snap_compare, settings, embedder, home: Path) -> None:
     assert snap_compare(app, terminal_size=(80, 24), run_before=resume)
 
 
-def test_chat_no_color(snap_compare, settings, embedder, home: Path,
-                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chat_no_color(
+    snap_compare, settings, embedder, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
     app, resume = _answered(settings, embedder, home)
     assert app.no_color

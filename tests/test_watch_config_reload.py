@@ -166,8 +166,11 @@ async def test_the_app_as_a_reader_saves_folders_and_the_daemon_applies_them(
             app.screen.query_one("#prompt-input").value = str(beta)
             await pilot.press("enter")
             # saved and told at once: the app does not wait to become the writer
-            await wait(lambda: told(f"the indexing process (pid {pid}) will pick it up"),
-                       "the notice", timeout=5)
+            await wait(
+                lambda: told(f"the indexing process (pid {pid}) will pick it up"),
+                "the notice",
+                timeout=5,
+            )
             assert config.load(path).index.folders == [str(alpha), str(beta)]
             await wait(lambda: daemon.logged("indexed", str(beta / "b.md")), "the daemon")
             await wait(lambda: app.status.index.startswith("2 files"), "the app to follow")

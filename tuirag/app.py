@@ -69,8 +69,11 @@ class IndexUpdate(Message):
         # a newer progress count makes an unprocessed older one pointless
         from tuirag.ingest.events import Indexing
 
-        return (isinstance(message, IndexUpdate) and isinstance(message.event, Indexing)
-                and isinstance(self.event, Indexing))
+        return (
+            isinstance(message, IndexUpdate)
+            and isinstance(message.event, Indexing)
+            and isinstance(self.event, Indexing)
+        )
 
 
 class TuiragApp(App[None]):
@@ -119,8 +122,10 @@ class TuiragApp(App[None]):
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
         theme = settings.ui.theme or DARK
         if theme not in self.available_themes:
-            raise ConfigError(f"ui.theme = {theme!r} is not a theme; try {DARK!r} or {LIGHT!r} "
-                              f"(all: {', '.join(sorted(self.available_themes))})")
+            raise ConfigError(
+                f"ui.theme = {theme!r} is not a theme; try {DARK!r} or {LIGHT!r} "
+                f"(all: {', '.join(sorted(self.available_themes))})"
+            )
         self.theme = theme
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
         self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)
@@ -210,9 +215,14 @@ class TuiragApp(App[None]):
         self.set_status(ollama="up")
         model = llm.model
         if model not in names and f"{model}:latest" not in names:
-            self.notify(f"Model {model} is not pulled: press {self.key_label('show_models')} "
-                        f"then {self.key_label('pull_model')}, or run "
-                        f"`ollama pull {model}`", severity="warning", markup=False, timeout=10)
+            self.notify(
+                f"Model {model} is not pulled: press {self.key_label('show_models')} "
+                f"then {self.key_label('pull_model')}, or run "
+                f"`ollama pull {model}`",
+                severity="warning",
+                markup=False,
+                timeout=10,
+            )
             return
         try:
             await llm.warm_up()
@@ -264,8 +274,9 @@ class TuiragApp(App[None]):
         if str(folder) not in self.settings.index.folders:
             self.settings.index.folders.append(str(folder))
             self.save_settings()
-            self.notify(f"Watching {folder} (saved in {self.config_path()}){self._by_other()}",
-                        markup=False)
+            self.notify(
+                f"Watching {folder} (saved in {self.config_path()}){self._by_other()}", markup=False
+            )
         if self.background is not None:
             self.background.add_folder(folder)  # queued: applies here only if this app writes
         return True
@@ -278,8 +289,10 @@ class TuiragApp(App[None]):
         self.save_settings()
         if self.background is not None:
             self.background.remove_folder(folder, forget=True)
-        self.notify(f"No longer watching {folder}; its files leave the index{self._by_other()}",
-                    markup=False)
+        self.notify(
+            f"No longer watching {folder}; its files leave the index{self._by_other()}",
+            markup=False,
+        )
 
     def _by_other(self) -> str:
         """While `tuirag watch` writes the index, it applies folder changes from the config."""
@@ -309,8 +322,12 @@ class TuiragApp(App[None]):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
             self.log.error(f"worker {event.worker.name} failed", error)
-            self.notify(f"{event.worker.name}: {type(error).__name__}: {error}",
-                        severity="error", markup=False, timeout=15)
+            self.notify(
+                f"{event.worker.name}: {type(error).__name__}: {error}",
+                severity="error",
+                markup=False,
+                timeout=15,
+            )
 
     # ---- answering and sessions ----------------------------------------------
 
@@ -382,10 +399,22 @@ class TuiragApp(App[None]):
             if binding.system or not binding.description or (node, binding.action) in seen:
                 continue
             seen.add((node, binding.action))
-            shown = [self.get_key_display(a.binding) for a in screen.active_bindings.values()
-                     if a.binding.action == binding.action and a.node is node]
-            found.append((Command(", ".join(dict.fromkeys(shown)) or key, binding.description,
-                                  binding.action, node), binding.id))
+            shown = [
+                self.get_key_display(a.binding)
+                for a in screen.active_bindings.values()
+                if a.binding.action == binding.action and a.node is node
+            ]
+            found.append(
+                (
+                    Command(
+                        ", ".join(dict.fromkeys(shown)) or key,
+                        binding.description,
+                        binding.action,
+                        node,
+                    ),
+                    binding.id,
+                )
+            )
         # the keymap moves rebound keys to the end of their screen's list: keep tuirag.keys'
         # order, with Textual's own keys (Tab, the palette) before or after as they were
         nodes = {node: n for n, node in enumerate(dict.fromkeys(c.node for c, _ in found))}
@@ -406,7 +435,8 @@ class TuiragApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         for command in self.commands(screen):
             yield SystemCommand(
-                command.description, f"key: {command.key}",
+                command.description,
+                f"key: {command.key}",
                 lambda c=command: self.run_action(c.action, c.node),
             )
         yield from super().get_system_commands(screen)

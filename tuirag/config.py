@@ -209,22 +209,30 @@ def _plugins(values: Any, path: Path | str) -> dict[str, dict[str, Any]]:
 def _check_keys(table: Any, path: Path | str) -> None:
     """[ui.keys]: each name an action id of tuirag.keys, each value Textual key names."""
     if not isinstance(table, dict):
-        raise ConfigError(f"{path}: ui.keys must be a table: [ui.keys] then stop = \"escape\"")
+        raise ConfigError(f'{path}: ui.keys must be a table: [ui.keys] then stop = "escape"')
     for name, value in table.items():
         if name not in keys.DEFAULTS:
-            raise ConfigError(f"{path}: ui.keys.{name} is not an action that has a key; "
-                              f"known: {', '.join(keys.DEFAULTS)}")
+            raise ConfigError(
+                f"{path}: ui.keys.{name} is not an action that has a key; "
+                f"known: {', '.join(keys.DEFAULTS)}"
+            )
         if not isinstance(value, str):
-            raise ConfigError(f"{path}: ui.keys.{name} must be a string such as \"ctrl+g\" "
-                              f"(several keys: \"escape,f8\"), got {value!r}")
+            raise ConfigError(
+                f'{path}: ui.keys.{name} must be a string such as "ctrl+g" '
+                f'(several keys: "escape,f8"), got {value!r}'
+            )
         if (bad := keys.bad_key(value)) is not None:
-            raise ConfigError(f"{path}: ui.keys.{name} = {value!r}: {bad!r} is not a key; write "
-                              f"e.g. \"ctrl+g\", \"f7\", \"escape\" or \"x\", "
-                              f"several separated by commas")
+            raise ConfigError(
+                f"{path}: ui.keys.{name} = {value!r}: {bad!r} is not a key; write "
+                f'e.g. "ctrl+g", "f7", "escape" or "x", '
+                f"several separated by commas"
+            )
     if (clash := keys.clash(table)) is not None:
         key, first, second, screen = clash
-        raise ConfigError(f"{path}: ui.keys: {key!r} would be both {first} and {second} on the "
-                          f"{screen} screen; give one of them another key")
+        raise ConfigError(
+            f"{path}: ui.keys: {key!r} would be both {first} and {second} on the "
+            f"{screen} screen; give one of them another key"
+        )
 
 
 def _check(value: Any, hint: Any, key: str, path: Path | str) -> Any:

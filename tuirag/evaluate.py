@@ -31,8 +31,27 @@ from tuirag.types import Hit
 KS = (1, 3, 5, 10)
 _TABLE_EXT = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
 _CODE_EXT = {
-    ".py", ".go", ".js", ".mjs", ".ts", ".tsx", ".jsx", ".rs", ".c", ".h", ".cc", ".cpp",
-    ".hpp", ".java", ".kt", ".rb", ".sh", ".bash", ".cs", ".swift", ".php",
+    ".py",
+    ".go",
+    ".js",
+    ".mjs",
+    ".ts",
+    ".tsx",
+    ".jsx",
+    ".rs",
+    ".c",
+    ".h",
+    ".cc",
+    ".cpp",
+    ".hpp",
+    ".java",
+    ".kt",
+    ".rb",
+    ".sh",
+    ".bash",
+    ".cs",
+    ".swift",
+    ".php",
 }
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
 _SPACE = re.compile(r"\s+")
@@ -100,8 +119,10 @@ def parse_questions(lines: Iterable[str], source: str = "<questions>") -> list[Q
             raise UserError(f"{where}: 'question' must be a non-empty string", 2)
         if not isinstance(file, str) or not file.strip():
             raise UserError(f"{where}: 'file' must name the file holding the answer", 2)
-        if not isinstance(wanted, list) or not wanted or not all(
-            isinstance(w, str) and w.strip() for w in wanted
+        if (
+            not isinstance(wanted, list)
+            or not wanted
+            or not all(isinstance(w, str) and w.strip() for w in wanted)
         ):
             raise UserError(f"{where}: 'answer_contains' must be a non-empty list of strings", 2)
         style = obj.get("style", "")

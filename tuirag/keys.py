@@ -57,13 +57,34 @@ DEFAULTS: dict[str, str] = {i: k for keys in SCREENS.values() for i, k in keys.i
 
 MODIFIERS = frozenset({"ctrl", "shift", "alt", "meta", "super", "hyper"})
 _NAMED = frozenset(
-    {"escape", "enter", "tab", "space", "backspace", "delete", "insert", "home", "end",
-     "pageup", "pagedown", "up", "down", "left", "right"}
+    {
+        "escape",
+        "enter",
+        "tab",
+        "space",
+        "backspace",
+        "delete",
+        "insert",
+        "home",
+        "end",
+        "pageup",
+        "pagedown",
+        "up",
+        "down",
+        "left",
+        "right",
+    }
     | {f"f{n}" for n in range(1, 25)}
 )
 # Textual names punctuation keys by their Unicode names, a few of them shortened
-_SHORT = {"solidus": "slash", "reverse_solidus": "backslash", "commercial_at": "at",
-          "hyphen_minus": "minus", "plus_sign": "plus", "low_line": "underscore"}
+_SHORT = {
+    "solidus": "slash",
+    "reverse_solidus": "backslash",
+    "commercial_at": "at",
+    "hyphen_minus": "minus",
+    "plus_sign": "plus",
+    "low_line": "underscore",
+}
 _PUNCTUATION = {
     _SHORT.get(name, name): char
     for char in string.punctuation

@@ -52,8 +52,10 @@ class Retriever:
         if mode == "hybrid" and not self.embedder.multilingual and mostly_cjk(query):
             # An English-only model's vectors of Chinese text are near noise: on the
             # eval set, full-text alone ranked Chinese answers first far more often.
-            notes.append("Chinese/Japanese/Korean query: full-text search only (the "
-                         "embedding model is English-only; pick a multilingual embedder.model)")
+            notes.append(
+                "Chinese/Japanese/Korean query: full-text search only (the "
+                "embedding model is English-only; pick a multilingual embedder.model)"
+            )
             mode = "fts"
         if mode == "fts":
             hits = self.store.text_search(query, k)

@@ -35,9 +35,7 @@ class Services:
     def embedder(self) -> Embedder:
         from tuirag.backends.embedder import make_embedder
 
-        return make_embedder(
-            self.settings.embedder, self.settings.ollama, self.data_dir / "models"
-        )
+        return make_embedder(self.settings.embedder, self.settings.ollama, self.data_dir / "models")
 
     @cached_property
     def store(self) -> Store:

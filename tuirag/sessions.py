@@ -22,7 +22,15 @@ from tuirag.types import Hit
 FORMAT = 1
 _CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _HIT_FIELDS = (
-    "path", "text", "score", "chunk_id", "kind", "page", "start_line", "end_line", "heading",
+    "path",
+    "text",
+    "score",
+    "chunk_id",
+    "kind",
+    "page",
+    "start_line",
+    "end_line",
+    "heading",
     "vector_score",
 )
 

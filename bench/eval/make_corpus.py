@@ -35,180 +35,272 @@ Block = tuple[Any, ...]  # ("h1", text), ("h2", text), ("p", text) or ("table", 
 
 OPS_REPORT: list[Block] = [
     ("h1", "Halcyon Instruments - Operations Report, Q3 2025"),
-    ("p", "Prepared by the operations office for the management board. Figures are unaudited "
-          "and in thousands of euros unless stated otherwise."),
+    (
+        "p",
+        "Prepared by the operations office for the management board. Figures are unaudited "
+        "and in thousands of euros unless stated otherwise.",
+    ),
     ("h2", "1. Executive summary"),
-    ("p", "Q3 closed with revenue of 18.4 million EUR, 9% above Q2, driven by municipal water "
-          "utilities in the Nordics and a one-off order from the Port of Rotterdam for 1,150 "
-          "monitoring buoys. Gross margin slipped to 41.2% because resin for the HX-40 housing "
-          "had to be bought on the spot market for most of August and September. Headcount "
-          "ended the quarter at 212."),
-    ("p", "Cash position remains comfortable at 11.7 million EUR. Capital expenditure was "
-          "concentrated on the second surface-mount line in Suzhou, which went live in week 36."),
+    (
+        "p",
+        "Q3 closed with revenue of 18.4 million EUR, 9% above Q2, driven by municipal water "
+        "utilities in the Nordics and a one-off order from the Port of Rotterdam for 1,150 "
+        "monitoring buoys. Gross margin slipped to 41.2% because resin for the HX-40 housing "
+        "had to be bought on the spot market for most of August and September. Headcount "
+        "ended the quarter at 212.",
+    ),
+    (
+        "p",
+        "Cash position remains comfortable at 11.7 million EUR. Capital expenditure was "
+        "concentrated on the second surface-mount line in Suzhou, which went live in week 36.",
+    ),
     ("h2", "2. Regional performance"),
-    ("table", [
-        ["Region", "Revenue (kEUR)", "Units shipped", "On-time delivery", "Returns"],
-        ["Nordics", "5,870", "6,420", "96.1%", "0.8%"],
-        ["Benelux", "4,310", "5,980", "93.4%", "1.1%"],
-        ["DACH", "3,145", "3,760", "97.8%", "0.6%"],
-        ["Iberia", "1,920", "2,210", "88.2%", "2.4%"],
-        ["UK and Ireland", "2,480", "2,905", "91.7%", "1.3%"],
-        ["Rest of world", "675", "640", "84.9%", "3.0%"],
-    ]),
-    ("p", "Iberia remains the weakest region on delivery: two of its three carriers missed "
-          "their service levels during the August heatwave, and returns there doubled after a "
-          "batch of HX-20 probes arrived with cracked membranes. The DACH region again had the "
-          "best delivery record, helped by the new cross-dock in Duisburg."),
+    (
+        "table",
+        [
+            ["Region", "Revenue (kEUR)", "Units shipped", "On-time delivery", "Returns"],
+            ["Nordics", "5,870", "6,420", "96.1%", "0.8%"],
+            ["Benelux", "4,310", "5,980", "93.4%", "1.1%"],
+            ["DACH", "3,145", "3,760", "97.8%", "0.6%"],
+            ["Iberia", "1,920", "2,210", "88.2%", "2.4%"],
+            ["UK and Ireland", "2,480", "2,905", "91.7%", "1.3%"],
+            ["Rest of world", "675", "640", "84.9%", "3.0%"],
+        ],
+    ),
+    (
+        "p",
+        "Iberia remains the weakest region on delivery: two of its three carriers missed "
+        "their service levels during the August heatwave, and returns there doubled after a "
+        "batch of HX-20 probes arrived with cracked membranes. The DACH region again had the "
+        "best delivery record, helped by the new cross-dock in Duisburg.",
+    ),
     ("h2", "3. Supply chain"),
-    ("p", "Our sole supplier of the polycarbonate resin used in the HX-40 housing, Kovalenko "
-          "Plastics in Gdansk, declared force majeure on 4 August after a fire at its "
-          "compounding line. Quoted lead times went from 6 weeks to 11 weeks. We qualified a "
-          "second source, Ferrand Polymers of Lyon, and its first 8 tonnes arrived on 19 "
-          "September. Until the second source runs at full volume, HX-40 production is capped "
-          "at 2,400 units a month."),
-    ("p", "The Venlo warehouse moved to a new warehouse management system on 2 September. "
-          "Picking errors rose for ten days after the switch and then fell below the old "
-          "baseline. Freight costs per unit fell 6% after the sea-freight contract was "
-          "renegotiated."),
+    (
+        "p",
+        "Our sole supplier of the polycarbonate resin used in the HX-40 housing, Kovalenko "
+        "Plastics in Gdansk, declared force majeure on 4 August after a fire at its "
+        "compounding line. Quoted lead times went from 6 weeks to 11 weeks. We qualified a "
+        "second source, Ferrand Polymers of Lyon, and its first 8 tonnes arrived on 19 "
+        "September. Until the second source runs at full volume, HX-40 production is capped "
+        "at 2,400 units a month.",
+    ),
+    (
+        "p",
+        "The Venlo warehouse moved to a new warehouse management system on 2 September. "
+        "Picking errors rose for ten days after the switch and then fell below the old "
+        "baseline. Freight costs per unit fell 6% after the sea-freight contract was "
+        "renegotiated.",
+    ),
     ("h2", "4. People"),
-    ("p", "We hired 17 people in the quarter and 5 left, an annualised attrition of 2.1%. The "
-          "Tallinn office opened on 1 July with a team of six firmware engineers, who now own "
-          "the LoRaWAN stack."),
+    (
+        "p",
+        "We hired 17 people in the quarter and 5 left, an annualised attrition of 2.1%. The "
+        "Tallinn office opened on 1 July with a team of six firmware engineers, who now own "
+        "the LoRaWAN stack.",
+    ),
     ("h2", "5. Outlook for Q4"),
-    ("p", "We expect revenue between 19 and 20.5 million EUR. The main risks are the resin "
-          "supply, a pending tender in Bavaria worth 2.3 million EUR, and the end of life of "
-          "the 3G modem used in the HX-20: networks in the Netherlands switch off 3G in "
-          "January."),
+    (
+        "p",
+        "We expect revenue between 19 and 20.5 million EUR. The main risks are the resin "
+        "supply, a pending tender in Bavaria worth 2.3 million EUR, and the end of life of "
+        "the 3G modem used in the HX-20: networks in the Netherlands switch off 3G in "
+        "January.",
+    ),
 ]
 
 FIELD_TRIAL: list[Block] = [
     ("h1", "Field trial report: HX-40 optical dissolved-oxygen probes at Lake Ormond"),
-    ("p", "Report FT-2025-06, Applications Engineering. Trial period 5 May to 28 July 2025 "
-          "(12 weeks). Eight HX-40 probes were deployed around Lake Ormond and compared every "
-          "week against laboratory Winkler titration of grab samples taken at the same depth."),
+    (
+        "p",
+        "Report FT-2025-06, Applications Engineering. Trial period 5 May to 28 July 2025 "
+        "(12 weeks). Eight HX-40 probes were deployed around Lake Ormond and compared every "
+        "week against laboratory Winkler titration of grab samples taken at the same depth.",
+    ),
     ("h2", "Method"),
-    ("p", "Each probe logged at a 10-minute interval and reported over LoRaWAN through two "
-          "GW-LORA-8 gateways on the north and south shores. Grab samples were fixed on site "
-          "and titrated within four hours. Probes were not cleaned during the trial, so that "
-          "fouling would show in the results."),
+    (
+        "p",
+        "Each probe logged at a 10-minute interval and reported over LoRaWAN through two "
+        "GW-LORA-8 gateways on the north and south shores. Grab samples were fixed on site "
+        "and titrated within four hours. Probes were not cleaned during the trial, so that "
+        "fouling would show in the results.",
+    ),
     ("h2", "Results per site"),
-    ("table", [
-        ["Site", "Depth (m)", "Mean error (mg/L)", "Drift after 21 days (mg/L)", "Uptime"],
-        ["North Pier", "1.5", "0.11", "0.05", "99.2%"],
-        ["Marsh Creek", "0.8", "0.36", "0.80", "97.5%"],
-        ["Boathouse", "2.0", "0.09", "0.04", "99.6%"],
-        ["Dam Outlet", "4.5", "0.14", "0.07", "98.8%"],
-        ["Reed Bay", "1.1", "0.22", "0.31", "96.4%"],
-        ["Ferry Landing", "3.0", "0.12", "0.06", "99.0%"],
-        ["Old Mill", "2.5", "0.10", "0.05", "99.4%"],
-        ["South Weir", "1.8", "0.17", "0.12", "98.1%"],
-    ]),
+    (
+        "table",
+        [
+            ["Site", "Depth (m)", "Mean error (mg/L)", "Drift after 21 days (mg/L)", "Uptime"],
+            ["North Pier", "1.5", "0.11", "0.05", "99.2%"],
+            ["Marsh Creek", "0.8", "0.36", "0.80", "97.5%"],
+            ["Boathouse", "2.0", "0.09", "0.04", "99.6%"],
+            ["Dam Outlet", "4.5", "0.14", "0.07", "98.8%"],
+            ["Reed Bay", "1.1", "0.22", "0.31", "96.4%"],
+            ["Ferry Landing", "3.0", "0.12", "0.06", "99.0%"],
+            ["Old Mill", "2.5", "0.10", "0.05", "99.4%"],
+            ["South Weir", "1.8", "0.17", "0.12", "98.1%"],
+        ],
+    ),
     ("h2", "Findings"),
-    ("p", "Accuracy met the datasheet at six of eight sites. The largest deviation came from "
-          "Marsh Creek, where algae and fine sediment built up on the optical window; after 21 "
-          "days the reading there had drifted by 0.80 mg/L. Reed Bay showed the same pattern "
-          "to a lesser degree. Sites deeper than 2 m were unaffected."),
-    ("p", "Power: the 19 Ah pack lasted the full 12 weeks at a 10-minute interval with 41% of "
-          "its capacity left, consistent with the battery model used for the datasheet."),
+    (
+        "p",
+        "Accuracy met the datasheet at six of eight sites. The largest deviation came from "
+        "Marsh Creek, where algae and fine sediment built up on the optical window; after 21 "
+        "days the reading there had drifted by 0.80 mg/L. Reed Bay showed the same pattern "
+        "to a lesser degree. Sites deeper than 2 m were unaffected.",
+    ),
+    (
+        "p",
+        "Power: the 19 Ah pack lasted the full 12 weeks at a 10-minute interval with 41% of "
+        "its capacity left, consistent with the battery model used for the datasheet.",
+    ),
     ("h2", "Recommendations"),
-    ("p", "Enable the optional wiper every 6 hours in shallow, nutrient-rich water. The wiper "
-          "needs firmware 3.6.0 or later and is set with the configuration key "
-          "wiper.interval_h. Replace the sensing cap every 24 months, or sooner if the "
-          "probe reports a cap error."),
+    (
+        "p",
+        "Enable the optional wiper every 6 hours in shallow, nutrient-rich water. The wiper "
+        "needs firmware 3.6.0 or later and is set with the configuration key "
+        "wiper.interval_h. Replace the sensing cap every 24 months, or sooner if the "
+        "probe reports a cap error.",
+    ),
 ]
 
 BATTERY_AUDIT: list[Block] = [
     ("h1", "Battery safety audit 2025: HX series lithium packs"),
-    ("p", "Independent audit report NT-2025-0917 by Nordtest Labs, commissioned by Halcyon "
-          "Instruments quality assurance. Four production lots of the 19 Ah pack (part "
-          "PACK-19AH) were tested between 2 and 19 September 2025."),
+    (
+        "p",
+        "Independent audit report NT-2025-0917 by Nordtest Labs, commissioned by Halcyon "
+        "Instruments quality assurance. Four production lots of the 19 Ah pack (part "
+        "PACK-19AH) were tested between 2 and 19 September 2025.",
+    ),
     ("h2", "Test results"),
-    ("table", [
-        ["Lot", "Test", "Standard", "Result", "Peak temperature (C)"],
-        ["LT-2287", "Overcharge", "IEC 62133-2", "Pass", "48"],
-        ["LT-2287", "Crush", "IEC 62133-2", "Pass", "52"],
-        ["LT-2291", "Nail penetration", "UL 1642", "Fail", "612"],
-        ["LT-2291", "External short circuit", "IEC 62133-2", "Pass", "71"],
-        ["LT-2304", "Thermal abuse at 130 C", "IEC 62133-2", "Pass", "131"],
-        ["LT-2304", "Altitude simulation", "UN 38.3 T1", "Pass", "22"],
-        ["LT-2310", "Vibration", "UN 38.3 T3", "Pass", "24"],
-        ["LT-2310", "Drop from 1.0 m", "IEC 62133-2", "Pass", "23"],
-    ]),
+    (
+        "table",
+        [
+            ["Lot", "Test", "Standard", "Result", "Peak temperature (C)"],
+            ["LT-2287", "Overcharge", "IEC 62133-2", "Pass", "48"],
+            ["LT-2287", "Crush", "IEC 62133-2", "Pass", "52"],
+            ["LT-2291", "Nail penetration", "UL 1642", "Fail", "612"],
+            ["LT-2291", "External short circuit", "IEC 62133-2", "Pass", "71"],
+            ["LT-2304", "Thermal abuse at 130 C", "IEC 62133-2", "Pass", "131"],
+            ["LT-2304", "Altitude simulation", "UN 38.3 T1", "Pass", "22"],
+            ["LT-2310", "Vibration", "UN 38.3 T3", "Pass", "24"],
+            ["LT-2310", "Drop from 1.0 m", "IEC 62133-2", "Pass", "23"],
+        ],
+    ),
     ("h2", "Findings"),
-    ("p", "Lot LT-2291 vented with flame in the nail penetration test. Tear-down showed that "
-          "the separator, from supplier batch S-7781, was 12 micrometres thick instead of the "
-          "specified 16. All other tests on all lots passed with margin."),
-    ("p", "All packs of lot LT-2291 (1,880 packs) are quarantined in the Venlo warehouse; "
-          "none had shipped to customers. The supplier has accepted the claim."),
+    (
+        "p",
+        "Lot LT-2291 vented with flame in the nail penetration test. Tear-down showed that "
+        "the separator, from supplier batch S-7781, was 12 micrometres thick instead of the "
+        "specified 16. All other tests on all lots passed with margin.",
+    ),
+    (
+        "p",
+        "All packs of lot LT-2291 (1,880 packs) are quarantined in the Venlo warehouse; "
+        "none had shipped to customers. The supplier has accepted the claim.",
+    ),
     ("h2", "Corrective actions"),
-    ("p", "Incoming inspection now measures separator thickness on every supplier batch, with "
-          "a reject limit of 15 micrometres. Packs continue to ship under UN 3480, packing "
-          "instruction PI 965 section IB, with a state of charge of at most 30%."),
+    (
+        "p",
+        "Incoming inspection now measures separator thickness on every supplier batch, with "
+        "a reject limit of 15 micrometres. Packs continue to ship under UN 3480, packing "
+        "instruction PI 965 section IB, with a state of charge of at most 30%.",
+    ),
 ]
 
 USER_GUIDE: list[Block] = [
     ("h1", "HX-40 Water Quality Probe - User Guide"),
-    ("p", "Document HX40-UG, revision D. This guide covers installation, calibration and "
-          "maintenance of the HX-40. Read the safety notes in chapter 1 before opening the "
-          "battery compartment."),
+    (
+        "p",
+        "Document HX40-UG, revision D. This guide covers installation, calibration and "
+        "maintenance of the HX-40. Read the safety notes in chapter 1 before opening the "
+        "battery compartment.",
+    ),
     ("h2", "1. Overview"),
-    ("p", "The HX-40 measures dissolved oxygen with an optical luminescence sensor, together "
-          "with temperature and conductivity. It replaces the HX-20, whose galvanic probe "
-          "needed new electrolyte every few weeks. Readings are sent over LoRaWAN to the "
-          "Tidewater platform."),
+    (
+        "p",
+        "The HX-40 measures dissolved oxygen with an optical luminescence sensor, together "
+        "with temperature and conductivity. It replaces the HX-20, whose galvanic probe "
+        "needed new electrolyte every few weeks. Readings are sent over LoRaWAN to the "
+        "Tidewater platform.",
+    ),
     ("h2", "2. Specifications"),
-    ("table", [
-        ["Parameter", "Value"],
-        ["Measured parameters", "Dissolved oxygen, temperature, conductivity"],
-        ["Dissolved oxygen range", "0 to 20 mg/L"],
-        ["Dissolved oxygen accuracy", "0.1 mg/L below 8 mg/L, 0.2 mg/L above"],
-        ["Operating temperature", "-5 to 50 C"],
-        ["Ingress protection", "IP68 (10 m for 30 days)"],
-        ["Battery", "19 Ah lithium pack, about 14 months at a 15-minute interval"],
-        ["Radio", "LoRaWAN EU868 or US915; Bluetooth LE 5.2 for setup"],
-        ["Weight", "1.3 kg without cable"],
-    ]),
+    (
+        "table",
+        [
+            ["Parameter", "Value"],
+            ["Measured parameters", "Dissolved oxygen, temperature, conductivity"],
+            ["Dissolved oxygen range", "0 to 20 mg/L"],
+            ["Dissolved oxygen accuracy", "0.1 mg/L below 8 mg/L, 0.2 mg/L above"],
+            ["Operating temperature", "-5 to 50 C"],
+            ["Ingress protection", "IP68 (10 m for 30 days)"],
+            ["Battery", "19 Ah lithium pack, about 14 months at a 15-minute interval"],
+            ["Radio", "LoRaWAN EU868 or US915; Bluetooth LE 5.2 for setup"],
+            ["Weight", "1.3 kg without cable"],
+        ],
+    ),
     ("h2", "3. Calibration"),
-    ("p", "Use a two-point calibration: first a zero-oxygen solution (sodium sulfite, supplied "
-          "in KIT-CAL), then water-saturated air. To enter calibration mode, hold the MODE "
-          "button for 8 seconds until the status light turns solid blue, then follow the "
-          "prompts in the Tidewater app. Calibrate every 90 days and after fitting a new "
-          "sensing cap."),
+    (
+        "p",
+        "Use a two-point calibration: first a zero-oxygen solution (sodium sulfite, supplied "
+        "in KIT-CAL), then water-saturated air. To enter calibration mode, hold the MODE "
+        "button for 8 seconds until the status light turns solid blue, then follow the "
+        "prompts in the Tidewater app. Calibrate every 90 days and after fitting a new "
+        "sensing cap.",
+    ),
     ("h2", "4. Status light"),
-    ("table", [
-        ["Pattern", "Meaning", "What to do"],
-        ["Green blink every 10 s", "Measuring normally", "Nothing"],
-        ["Amber, 3 blinks", "Battery below 15%", "Replace the pack within 2 weeks"],
-        ["Red, fast blinking", "Sensing cap expired or missing", "Fit a new cap (HX-CAP-40)"],
-        ["Blue, solid", "Calibration mode", "Follow the calibration steps"],
-        ["Amber and red alternating", "No network join after 24 h", "Check gateway coverage"],
-    ]),
+    (
+        "table",
+        [
+            ["Pattern", "Meaning", "What to do"],
+            ["Green blink every 10 s", "Measuring normally", "Nothing"],
+            ["Amber, 3 blinks", "Battery below 15%", "Replace the pack within 2 weeks"],
+            ["Red, fast blinking", "Sensing cap expired or missing", "Fit a new cap (HX-CAP-40)"],
+            ["Blue, solid", "Calibration mode", "Follow the calibration steps"],
+            ["Amber and red alternating", "No network join after 24 h", "Check gateway coverage"],
+        ],
+    ),
     ("h2", "5. Maintenance and warranty"),
-    ("p", "Rinse the probe with fresh water after retrieval; never use solvents on the optical "
-          "window. The HX-40 carries a 3-year warranty. The sensing cap is a consumable and is "
-          "covered for 6 months."),
+    (
+        "p",
+        "Rinse the probe with fresh water after retrieval; never use solvents on the optical "
+        "window. The HX-40 carries a 3-year warranty. The sensing cap is a consumable and is "
+        "covered for 6 months.",
+    ),
 ]
 
 ZH_QUALITY: list[Block] = [
     ("h1", "2025年第三季度质量报告"),
-    ("p", "编制：质量管理部。报告范围：苏州、东莞、成都三家工厂，"
-          "统计期间为2025年7月1日至9月30日。"),
+    (
+        "p",
+        "编制：质量管理部。报告范围：苏州、东莞、成都三家工厂，统计期间为2025年7月1日至9月30日。",
+    ),
     ("h2", "一、总体情况"),
-    ("p", "本季度三家工厂共生产传感器41,600台，综合一次合格率为97.3%，比第二季度提高0.6个百分点。"
-          "客户投诉共38起，其中21起与包装破损有关，主要发生在发往伊比利亚地区的海运货物中。"),
+    (
+        "p",
+        "本季度三家工厂共生产传感器41,600台，综合一次合格率为97.3%，比第二季度提高0.6个百分点。"
+        "客户投诉共38起，其中21起与包装破损有关，主要发生在发往伊比利亚地区的海运货物中。",
+    ),
     ("h2", "二、各工厂质量指标"),
-    ("table", [
-        ["工厂", "产量（台）", "一次合格率", "缺陷率", "客户投诉"],
-        ["苏州工厂", "18,200", "98.1%", "0.42%", "9"],
-        ["东莞工厂", "14,900", "95.8%", "1.37%", "22"],
-        ["成都工厂", "8,500", "98.4%", "0.35%", "7"],
-    ]),
+    (
+        "table",
+        [
+            ["工厂", "产量（台）", "一次合格率", "缺陷率", "客户投诉"],
+            ["苏州工厂", "18,200", "98.1%", "0.42%", "9"],
+            ["东莞工厂", "14,900", "95.8%", "1.37%", "22"],
+            ["成都工厂", "8,500", "98.4%", "0.35%", "7"],
+        ],
+    ),
     ("h2", "三、主要问题"),
-    ("p", "东莞工厂8月份出现批量焊接不良。原因是更换锡膏供应商后，回流焊炉温曲线没有重新验证，"
-          "导致主板BGA虚焊，共返工主板1,240块。问题由出厂老化测试发现，未流入客户。"),
+    (
+        "p",
+        "东莞工厂8月份出现批量焊接不良。原因是更换锡膏供应商后，回流焊炉温曲线没有重新验证，"
+        "导致主板BGA虚焊，共返工主板1,240块。问题由出厂老化测试发现，未流入客户。",
+    ),
     ("h2", "四、整改措施"),
-    ("p", "1. 任何物料变更后必须重新验证炉温曲线；2. X光抽检比例提高到5%；"
-          "3. 由东莞工厂质量经理刘建国负责跟踪整改，9月30日前完成并提交验证报告。"),
+    (
+        "p",
+        "1. 任何物料变更后必须重新验证炉温曲线；2. X光抽检比例提高到5%；"
+        "3. 由东莞工厂质量经理刘建国负责跟踪整改，9月30日前完成并提交验证报告。",
+    ),
     ("h2", "五、下季度目标"),
     ("p", "综合一次合格率达到98%以上，客户投诉控制在25起以内，包装破损投诉减半。"),
 ]
@@ -229,8 +321,13 @@ PRICE_SENSORS = [
     ["PACK-19AH", "19 Ah lithium battery pack", 118, 2, "Ships as dangerous goods"],
     ["KIT-CAL", "Calibration kit (zero solution, cups)", 64, 1, ""],
     ["TW-SUB-BASIC", "Tidewater subscription, per device per year", 96, 0, ""],
-    ["TW-SUB-PRO", "Tidewater Pro subscription, per device per year", 180, 0,
-     "Includes alerts API and 5-year history"],
+    [
+        "TW-SUB-PRO",
+        "Tidewater Pro subscription, per device per year",
+        180,
+        0,
+        "Includes alerts API and 5-year history",
+    ],
 ]
 PRICE_DISCOUNTS = [
     ["Minimum units", "Discount (%)", "Applies to"],
@@ -303,10 +400,22 @@ def inventory_rows() -> list[list[str]]:
     rng = random.Random(7)
     header = ["SKU", "Description", "Warehouse", "On hand", "Reorder point", "Bin"]
     fixed = {
-        ("HX-CAP-40", "Venlo"):
-            ["HX-CAP-40", "Sensing cap for HX-40", "Venlo", "2210", "500", "V-12-04"],
-        ("PACK-19AH", "Porto"):
-            ["PACK-19AH", "19 Ah lithium battery pack", "Porto", "37", "150", "P-03-11"],
+        ("HX-CAP-40", "Venlo"): [
+            "HX-CAP-40",
+            "Sensing cap for HX-40",
+            "Venlo",
+            "2210",
+            "500",
+            "V-12-04",
+        ],
+        ("PACK-19AH", "Porto"): [
+            "PACK-19AH",
+            "19 Ah lithium battery pack",
+            "Porto",
+            "37",
+            "150",
+            "P-03-11",
+        ],
     }
     rows = [header]
     for sku, product, *_ in PRICE_SENSORS[1:]:
@@ -326,10 +435,17 @@ def inventory_rows() -> list[list[str]]:
 def ticket_rows() -> list[list[str]]:
     rng = random.Random(11)
     header = ["Ticket", "Opened", "Customer", "Product", "Severity", "Summary", "Status"]
-    customers = ["Waterschap Aa en Maas", "Vatten Syd AB", "Stadtwerke Kassel",
-                 "Thames Basin Trust",
-                 "Aguas do Norte", "Hoogheemraadschap Delfland", "Lake Ormond Authority",
-                 "Helsinki Region Water", "Wasserverband Eifel"]
+    customers = [
+        "Waterschap Aa en Maas",
+        "Vatten Syd AB",
+        "Stadtwerke Kassel",
+        "Thames Basin Trust",
+        "Aguas do Norte",
+        "Hoogheemraadschap Delfland",
+        "Lake Ormond Authority",
+        "Helsinki Region Water",
+        "Wasserverband Eifel",
+    ]
     summaries = [
         ("HX-40-DO", "Readings flat at 0.00 after cap replacement", "Resolved - cap not seated"),
         ("GW-LORA-8", "Gateway offline after power cut", "Resolved - PSU replaced"),
@@ -341,10 +457,24 @@ def ticket_rows() -> list[list[str]]:
         ("PACK-19AH", "Battery drained in 3 months", "Closed - interval set to 1 minute"),
     ]
     fixed = [
-        ["SUP-48213", "2025-08-21", "Waterschap Rivierland", "GW-LORA-8", "S1",
-         "Gateway reboots every 40 minutes after firmware 2.9.1", "Resolved - rollback to 2.8.4"],
-        ["SUP-48377", "2025-09-03", "Aguas de Braga", "HX-20-DO", "S2",
-         "Cracked membranes on delivery (batch of 60 probes)", "Replaced under warranty"],
+        [
+            "SUP-48213",
+            "2025-08-21",
+            "Waterschap Rivierland",
+            "GW-LORA-8",
+            "S1",
+            "Gateway reboots every 40 minutes after firmware 2.9.1",
+            "Resolved - rollback to 2.8.4",
+        ],
+        [
+            "SUP-48377",
+            "2025-09-03",
+            "Aguas de Braga",
+            "HX-20-DO",
+            "S2",
+            "Cracked membranes on delivery (batch of 60 probes)",
+            "Replaced under warranty",
+        ],
     ]
     rows = [header]
     number = 48100
@@ -358,8 +488,17 @@ def ticket_rows() -> list[list[str]]:
             continue
         product, summary, status = rng.choice(summaries)
         month, day = rng.choice([7, 8, 9]), rng.randrange(1, 29)
-        rows.append([f"SUP-{number}", f"2025-{month:02d}-{day:02d}", rng.choice(customers), product,
-                     rng.choice(["S2", "S3", "S3", "S4"]), summary, status])
+        rows.append(
+            [
+                f"SUP-{number}",
+                f"2025-{month:02d}-{day:02d}",
+                rng.choice(customers),
+                product,
+                rng.choice(["S2", "S3", "S3", "S4"]),
+                summary,
+                status,
+            ]
+        )
     return rows
 
 
@@ -681,7 +820,7 @@ def evaluate(rule: Rule, value: float, state: AlertState) -> AlertState:
     return AlertState()
 '''
 
-CODE["gateway/ratelimit.go"] = '''\
+CODE["gateway/ratelimit.go"] = """\
 package gateway
 
 import (
@@ -751,9 +890,9 @@ func (l *Limiter) Middleware(next http.Handler) http.Handler {
 \t\tnext.ServeHTTP(w, r)
 \t})
 }
-'''
+"""
 
-CODE["gateway/config.go"] = '''\
+CODE["gateway/config.go"] = """\
 package gateway
 
 import (
@@ -793,9 +932,9 @@ func LoadConfig() (Config, error) {
 \tcfg.MaxBodyBytes = limit
 \treturn cfg, nil
 }
-'''
+"""
 
-CODE["gateway/auth.go"] = '''\
+CODE["gateway/auth.go"] = """\
 package gateway
 
 import (
@@ -845,9 +984,9 @@ func VerifySignature(r *http.Request, body []byte, secret []byte, now time.Time)
 \t}
 \treturn nil
 }
-'''
+"""
 
-CODE["gateway/main.go"] = '''\
+CODE["gateway/main.go"] = """\
 package gateway
 
 import (
@@ -896,7 +1035,7 @@ func Run() error {
 \tdefer cancel()
 \treturn server.Shutdown(shutdownCtx)
 }
-'''
+"""
 
 # ---------------------------------------------------------------------------------------
 # Markdown and text documents
@@ -1262,11 +1401,15 @@ def write_pdf(path: Path, blocks: list[Block]) -> None:
         if block[0] == "table":
             rows = [[Paragraph(str(c), styles["cell"]) for c in row] for row in block[1]]
             table = Table(rows, repeatRows=1, hAlign="LEFT")
-            table.setStyle(TableStyle([
-                ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ]))
+            table.setStyle(
+                TableStyle(
+                    [
+                        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+                        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8eef4")),
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ]
+                )
+            )
             story += [table, Spacer(1, 8)]
         else:
             story.append(Paragraph(block[1], styles[block[0]]))
@@ -1308,8 +1451,10 @@ def plan() -> dict[str, tuple[Callable[[Path], None], str]]:
         files[name] = (lambda p: write_pdf(p, blocks), block_text(blocks))
 
     def xlsx(name: str, sheets: dict[str, list[list[Any]]]) -> None:
-        files[name] = (lambda p: write_xlsx(p, sheets),
-                       "\n".join(rows_text(r) for r in sheets.values()))
+        files[name] = (
+            lambda p: write_xlsx(p, sheets),
+            "\n".join(rows_text(r) for r in sheets.values()),
+        )
 
     def table_csv(name: str, rows: list[list[Any]]) -> None:
         files[name] = (lambda p: write_csv(p, rows), rows_text(rows))
@@ -1322,8 +1467,9 @@ def plan() -> dict[str, tuple[Callable[[Path], None], str]]:
     pdf("reports/battery-safety-audit-2025.pdf", BATTERY_AUDIT)
     pdf("manuals/hx40-user-guide.pdf", USER_GUIDE)
     pdf("reports/2025年第三季度质量报告.pdf", ZH_QUALITY)
-    xlsx("data/price-list-2025.xlsx",
-         {"Sensors": PRICE_SENSORS, "Volume discounts": PRICE_DISCOUNTS})
+    xlsx(
+        "data/price-list-2025.xlsx", {"Sensors": PRICE_SENSORS, "Volume discounts": PRICE_DISCOUNTS}
+    )
     xlsx("data/server-inventory.xlsx", {"Servers": SERVERS})
     xlsx("data/员工培训记录.xlsx", {"2025培训": ZH_TRAINING})
     table_csv("data/warehouse-inventory.csv", inventory_rows())

@@ -37,7 +37,6 @@ SCHEMA_VERSION = 1
 VECTOR_INDEX_MIN_ROWS = 100_000
 
 
-
 def path_key(path: str) -> str:
     return hashlib.sha1(path.encode("utf-8", "surrogateescape")).hexdigest()
 

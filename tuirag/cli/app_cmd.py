@@ -11,7 +11,9 @@ from tuirag.errors import UserError
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "paths", nargs="*", type=Path,
+        "paths",
+        nargs="*",
+        type=Path,
         help="folders to watch in this session as well as the configured ones",
     )
 

@@ -106,8 +106,11 @@ def _follow(
     try:
         change = follower.check(force)
     except config.ConfigError as exc:
-        log.line(Text(f"config not applied, old settings kept: {strip_controls(str(exc))}",
-                      style="yellow"))
+        log.line(
+            Text(
+                f"config not applied, old settings kept: {strip_controls(str(exc))}", style="yellow"
+            )
+        )
         return
     if change is None:
         return
@@ -122,8 +125,7 @@ def _follow(
         done = strip_controls("; ".join(what)) or "no folder changes"
         log.line(Text(f"config reloaded: {done}", style="dim"))
     if change.restart:
-        log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}",
-                      style="yellow"))
+        log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}", style="yellow"))
 
 
 class _Log:

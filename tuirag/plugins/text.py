@@ -42,8 +42,23 @@ class TextPlugin(FormatPlugin):
     """Any UTF-8 text file: by extension, or by sniffing files no other plugin claims."""
 
     name = "text"
-    extensions = (".txt", ".text", ".log", ".csv.txt", ".cfg", ".ini", ".conf", ".toml", ".yaml",
-                  ".yml", ".json", ".xml", ".tex", ".org", ".adoc")
+    extensions = (
+        ".txt",
+        ".text",
+        ".log",
+        ".csv.txt",
+        ".cfg",
+        ".ini",
+        ".conf",
+        ".toml",
+        ".yaml",
+        ".yml",
+        ".json",
+        ".xml",
+        ".tex",
+        ".org",
+        ".adoc",
+    )
     priority = 0
     isolate = False  # decoding text cannot hang; in-process saves the round trip
 

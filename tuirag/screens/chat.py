@@ -124,8 +124,11 @@ class ChatScreen(Screen[None]):
         if not question:
             return
         if self.generating:
-            self.notify(f"Still answering: {self.app.key_label('stop')} stops it first.",
-                        severity="warning", markup=False)
+            self.notify(
+                f"Still answering: {self.app.key_label('stop')} stops it first.",
+                severity="warning",
+                markup=False,
+            )
             return
         event.input.value = ""
         assert self.session is not None
@@ -164,8 +167,10 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
-                        self._show_sources(view, "" if event.relevant else
-                                           "Nothing in your files scored as relevant.")
+                        self._show_sources(
+                            view,
+                            "" if event.relevant else "Nothing in your files scored as relevant.",
+                        )
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Token):
                         await view.write(event.text)
@@ -173,8 +178,10 @@ class ChatScreen(Screen[None]):
                         if event.answer and not turn.answer:  # a cached answer comes whole
                             await view.write(event.answer)
                         turn.timings = {**event.timings.to_json(), "cached": event.cached}
-                        app.set_status(first_token_ms=event.timings.first_token_ms,
-                                       tokens_per_s=event.timings.tokens_per_s)
+                        app.set_status(
+                            first_token_ms=event.timings.first_token_ms,
+                            tokens_per_s=event.timings.tokens_per_s,
+                        )
                         for warning in event.warnings:
                             self.notify(warning, severity="warning", markup=False)
                     elif isinstance(event, Failed):

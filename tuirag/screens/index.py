@@ -133,8 +133,14 @@ class IndexScreen(Screen[None]):
             next((r for r in counts if r in Path(p).parents), None) for p in self.pending
         )
         for root, c in counts.items():
-            folders.add_row(untrusted(short_path(str(root))), str(c.files), str(c.chunks),
-                            str(pending.get(root, 0)), str(len(c.failed)), key=str(root))
+            folders.add_row(
+                untrusted(short_path(str(root))),
+                str(c.files),
+                str(c.chunks),
+                str(pending.get(root, 0)),
+                str(len(c.failed)),
+                key=str(root),
+            )
         if counts:
             folders.move_cursor(row=min(cursor, len(counts) - 1))
         failed = self.query_one("#failed", DataTable)
@@ -144,8 +150,10 @@ class IndexScreen(Screen[None]):
                 failed.add_row(untrusted(short_path(path, list(counts))), untrusted(reason))
         if not counts:
             self.query_one("#index-state", Static).update(
-                untrusted(f"No folders yet: press {self.app.key_label('add_folder')} to add one "
-                          "(it is saved in your config).")
+                untrusted(
+                    f"No folders yet: press {self.app.key_label('add_folder')} to add one "
+                    "(it is saved in your config)."
+                )
             )
 
     def _selected(self) -> Path | None:

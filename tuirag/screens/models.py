@@ -76,8 +76,13 @@ class ModelsScreen(Screen[None]):
         self.query_one("#ollama-info", Static).update(info)
         self.query_one("#model-table", DataTable).clear()
 
-    def _show(self, version: str, models: list[ModelInfo], loaded: list[LoadedModel],
-              contexts: dict[str, int]) -> None:
+    def _show(
+        self,
+        version: str,
+        models: list[ModelInfo],
+        loaded: list[LoadedModel],
+        contexts: dict[str, int],
+    ) -> None:
         llm = self.app.llm
         info = Text(f"Ollama {version} at ", style="bold") + untrusted(llm.host)
         if loaded:
@@ -94,13 +99,22 @@ class ModelsScreen(Screen[None]):
         table.clear()
         for m in sorted(models, key=lambda m: m.name):
             active = "●" if m.name == self.app.settings.ollama.model else ""
-            table.add_row(active, untrusted(m.name), gigabytes(m.size), untrusted(m.quantization),
-                          untrusted(m.parameter_size), str(contexts.get(m.name, "?")), key=m.name)
+            table.add_row(
+                active,
+                untrusted(m.name),
+                gigabytes(m.size),
+                untrusted(m.quantization),
+                untrusted(m.parameter_size),
+                str(contexts.get(m.name, "?")),
+                key=m.name,
+            )
         if not models:
-            self.query_one("#pull-state", Static).update(untrusted(
-                f"No models pulled yet: press {self.app.key_label('pull_model')} "
-                f"and pull {self.app.settings.ollama.model}"
-            ))
+            self.query_one("#pull-state", Static).update(
+                untrusted(
+                    f"No models pulled yet: press {self.app.key_label('pull_model')} "
+                    f"and pull {self.app.settings.ollama.model}"
+                )
+            )
 
     def action_use_model(self) -> None:
         table = self.query_one("#model-table", DataTable)

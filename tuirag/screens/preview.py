@@ -109,9 +109,11 @@ class PreviewScreen(ModalScreen[None]):
         with VerticalScroll(id="preview") as scroll:
             scroll.border_title = untrusted(self.title_text)  # a str here would be markup
             label = self.app.key_label
-            scroll.border_subtitle = untrusted(f"{label('open_in_editor')} open · "
-                                               f"{label('copy_passage')} copy · "
-                                               f"{label('close_preview')} close")
+            scroll.border_subtitle = untrusted(
+                f"{label('open_in_editor')} open · "
+                f"{label('copy_passage')} copy · "
+                f"{label('close_preview')} close"
+            )
             yield Static(Text("Loading…", style="dim"), id="preview-loading")
         yield Footer()
 
@@ -132,8 +134,9 @@ class PreviewScreen(ModalScreen[None]):
     async def _show(self, blocks: list[Block]) -> None:
         scroll = self.query_one("#preview", VerticalScroll)
         await scroll.remove_children()
-        widgets = [Static(b.text, classes="passage -match" if b.match else "passage")
-                   for b in blocks]
+        widgets = [
+            Static(b.text, classes="passage -match" if b.match else "passage") for b in blocks
+        ]
         await scroll.mount_all(widgets)
         match = next((w for w, b in zip(widgets, blocks, strict=True) if b.match), None)
         if match is not None:

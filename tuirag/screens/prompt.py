@@ -15,7 +15,8 @@ from tuirag.screens.bindings import bind, focus_keys
 
 class PromptScreen(ModalScreen[str | None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        *focus_keys(), bind("cancel_prompt", "cancel", "Cancel")
+        *focus_keys(),
+        bind("cancel_prompt", "cancel", "Cancel"),
     ]
 
     def __init__(self, question: str, value: str = "", placeholder: str = "") -> None:

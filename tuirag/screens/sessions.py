@@ -70,8 +70,15 @@ class SessionsScreen(Screen[None]):
         for s in found:
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(s.updated))
             table.add_row(when, str(s.turns), untrusted(s.title), key=s.id)
-        empty = "" if found else (f"No session mentions {query!r}." if query else
-                                  "No saved chats yet: every answer is saved here as you go.")
+        empty = (
+            ""
+            if found
+            else (
+                f"No session mentions {query!r}."
+                if query
+                else "No saved chats yet: every answer is saved here as you go."
+            )
+        )
         hint = self.query_one("#sessions-empty", Static)
         hint.update(untrusted(empty))
         hint.display = not found
