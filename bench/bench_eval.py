@@ -42,7 +42,7 @@ def main() -> int:
     from tuirag.backends.embedder import make_embedder
     from tuirag.config import Settings
     from tuirag.evaluate import ask_all, load_questions, temp_index
-    from tuirag.retrieval import Retriever
+    from tuirag.search.retrieval import Retriever
 
     defaults = Settings()
     questions = load_questions(QUESTIONS)

@@ -176,7 +176,7 @@ class PresetEmbedder:
 
 
 def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
-    from tuirag.retrieval import Retriever
+    from tuirag.search.retrieval import Retriever
 
     store = open_store(folder)
     rss_open = common.rss_mib()

@@ -8,8 +8,8 @@ from itertools import pairwise
 import pytest
 
 from tuirag.backends.embedder import bundled_tokenizer
+from tuirag.formats.text import split_markdown
 from tuirag.ingest.chunker import Chunker
-from tuirag.plugins.text import split_markdown
 from tuirag.types import Section
 
 

@@ -18,7 +18,7 @@ from tuirag.evaluate import (
     parse_questions,
     score,
 )
-from tuirag.retrieval import rrf_fuse
+from tuirag.search.retrieval import rrf_fuse
 from tuirag.services import Services
 from tuirag.types import Hit
 

@@ -9,9 +9,9 @@ import pytest
 from plugin_files import PYTHON_SOURCE
 
 from tuirag.backends.embedder import bundled_tokenizer
+from tuirag.formats.code import CodePlugin
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import parse_file
-from tuirag.plugins.code import CodePlugin
 
 SOURCES = {
     "server.go": (

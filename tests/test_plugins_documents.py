@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from plugin_files import PAGE_HTML, PAGE_RST, deck_pptx, mail_eml, report_docx
 
+from tuirag.formats.documents import DocumentsPlugin
 from tuirag.ingest.parse import ParseFailed, parse_file
-from tuirag.plugins.documents import DocumentsPlugin
 
 
 def _parse(path: Path):

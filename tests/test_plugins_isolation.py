@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from plugin_files import manual_pdf, prices_xlsx
 
+from tuirag.formats.text import TextPlugin
 from tuirag.ingest.parse import IsolatedParser, ParseFailed
 from tuirag.plugins.base import FormatPlugin
-from tuirag.plugins.text import TextPlugin
 from tuirag.types import Section
 
 

@@ -8,9 +8,9 @@ import pytest
 from plugin_files import HEADER, manual_pdf, scanned_pdf
 
 from tuirag.backends.embedder import bundled_tokenizer
+from tuirag.formats.pdf import PdfPlugin, drop_running_lines
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import ParseFailed, parse_file
-from tuirag.plugins.pdf import PdfPlugin, drop_running_lines
 
 
 def _chunks(path: Path):

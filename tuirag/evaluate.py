@@ -59,7 +59,7 @@ _SPACE = re.compile(r"\s+")
 if TYPE_CHECKING:  # importing these at run time loads LanceDB and fastembed
     from tuirag.backends.embedder import Embedder
     from tuirag.ingest.pipeline import IngestReport
-    from tuirag.retrieval import Retriever
+    from tuirag.search.retrieval import Retriever
     from tuirag.services import Services
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tuirag.ingest.ignore import IgnoreRules
     from tuirag.ingest.pipeline import Indexer
     from tuirag.plugins.registry import Registry
-    from tuirag.retrieval import Retriever
+    from tuirag.search.retrieval import Retriever
 
 
 class Services:
@@ -90,7 +90,7 @@ class Services:
 
     @cached_property
     def retriever(self) -> Retriever:
-        from tuirag.retrieval import Retriever
+        from tuirag.search.retrieval import Retriever
 
         search = self.settings.search
         return Retriever(self.store, self.embedder, search.rrf_k, search.bm25_weight)

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 from tokenizers import Tokenizer
 
+from tuirag import privacy
 from tuirag.config import EmbedderSettings, OllamaSettings
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2-int8"
@@ -96,6 +97,7 @@ class FastEmbedEmbedder:
     def __init__(self, settings: EmbedderSettings, cache_dir: Path) -> None:
         from fastembed import TextEmbedding
 
+        privacy.disable_onnxruntime_telemetry()
         self.batch_size = max(1, settings.batch_size)
         model, kwargs = self._source(settings, cache_dir)
         if settings.device == "cuda":

@@ -26,7 +26,7 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
-from tuirag.cjk import fts_text
+from tuirag.text import fts_text
 from tuirag.types import Hit
 
 log = logging.getLogger(__name__)

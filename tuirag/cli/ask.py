@@ -19,7 +19,7 @@ from tuirag.cli.common import services
 from tuirag.cli.output import console, note, path_text
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 from tuirag.types import Hit
 
 if TYPE_CHECKING:  # imported in run(): `tuirag --help` must not load LanceDB

@@ -12,8 +12,8 @@ from rich.text import Text
 from tuirag import config
 from tuirag.cli.output import console, is_tty, note
 from tuirag.evaluate import EvalReport, evaluate, load_questions
-from tuirag.retrieval import MODES
-from tuirag.textsafe import strip_controls
+from tuirag.search.retrieval import MODES
+from tuirag.text import strip_controls
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

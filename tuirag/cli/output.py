@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 
 
 def console(stderr: bool = False) -> Console:

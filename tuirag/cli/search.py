@@ -9,8 +9,8 @@ from rich.text import Text
 
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note, path_text
-from tuirag.retrieval import MODES
-from tuirag.textsafe import strip_controls
+from tuirag.search.retrieval import MODES
+from tuirag.text import strip_controls
 from tuirag.types import Hit
 
 

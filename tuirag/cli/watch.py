@@ -29,7 +29,7 @@ from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 
 if TYPE_CHECKING:
     from tuirag.ingest.background import BackgroundIndexer

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tuirag.plugins.base import FormatPlugin, PluginError
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 from tuirag.types import Section
 
 

@@ -20,7 +20,6 @@ import numpy as np
 
 from tuirag.backends.embedder import Embedder
 from tuirag.backends.store import FileRecord, Store, path_key
-from tuirag.cjk import fts_text
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
@@ -28,6 +27,7 @@ from tuirag.ingest.walk import link_problem, walk
 from tuirag.paths import within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
+from tuirag.text import fts_text
 from tuirag.types import Chunk, FileOutcome, Section
 
 BATCH_CHUNKS = 256

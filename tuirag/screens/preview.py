@@ -23,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 from tuirag.types import Hit
 from tuirag.widgets.safe import untrusted
 

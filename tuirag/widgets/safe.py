@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 
 
 def untrusted(text: str, style: str = "") -> Text:

@@ -15,7 +15,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from tuirag.sessions import Turn
-from tuirag.textsafe import strip_controls
+from tuirag.text import strip_controls
 from tuirag.widgets.safe import untrusted
 
 

@@ -1,10 +1,21 @@
-"""Chinese, Japanese and Korean text: BM25 tokens per character, and query detection."""
+"""Text helpers shared by ingest, search and display: terminal safety and CJK tokens."""
 
 from __future__ import annotations
 
 import re
 
+# C0 controls except tab and newline, DEL, and C1 controls. Removing ESC (0x1b)
+# and the C1 CSI/OSC introducers defuses every escape sequence.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
 CJK_CHAR = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
+
+
+def strip_controls(text: str) -> str:
+    """Drop control characters that could move the cursor or talk to the terminal."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROL.sub("", text)
 
 
 def fts_text(text: str) -> str:

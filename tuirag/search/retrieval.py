@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from tuirag.cjk import mostly_cjk
+from tuirag.text import mostly_cjk
 from tuirag.types import Hit
 
 if TYPE_CHECKING:

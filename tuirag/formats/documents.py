@@ -22,9 +22,9 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.tables import table_sections
+from tuirag.formats.text import read_text
 from tuirag.plugins.base import FormatPlugin, PluginError
-from tuirag.plugins.tables import table_sections
-from tuirag.plugins.text import read_text
 from tuirag.types import Section
 
 

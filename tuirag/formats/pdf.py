@@ -20,8 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.tables import table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
-from tuirag.plugins.tables import table_sections
 from tuirag.types import Section
 
 _IMAGE_OBJECT = 3  # FPDF_PAGEOBJ_IMAGE: a scanned page is one big image

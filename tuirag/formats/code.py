@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.text import read_text
 from tuirag.plugins.base import FormatPlugin
-from tuirag.plugins.text import read_text
 from tuirag.types import Section
 
 _COMMENTS = frozenset({"comment", "line_comment", "block_comment"})

@@ -18,8 +18,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.text import read_text
 from tuirag.plugins.base import FormatPlugin, PluginError
-from tuirag.plugins.text import read_text
 from tuirag.types import Section
 
 Row = tuple[int | None, int | None, Sequence[str]]  # first line, last line, cells

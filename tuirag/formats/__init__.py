@@ -1,0 +1,1 @@
+"""The built-in format plugins: PDF, tables, code, documents and plain text."""

@@ -1,0 +1,1 @@
+"""Question to ranked passages: hybrid vector + BM25 retrieval over the store."""
