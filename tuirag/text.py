@@ -18,6 +18,40 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+# Characters that reorder or hide text (Trojan Source): bidi embeddings, overrides
+# and isolates, and the marks that only make sense inside running text.
+_BIDI = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+# Everything a one-line name must not carry: controls (newline and tab too), bidi
+# controls, and lone surrogates (undecodable bytes of a file name, PEP 383).
+_UNSAFE_IN_NAME = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}\ud800-\udfff]")
+_UNSAFE_IN_JSON = re.compile(f"[\x7f-\x9f{_BIDI}\ud800-\udfff]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8 (os.fsdecode's surrogateescape)
+        return f"\\x{code - 0xDC00:02x}"
+    return {"\n": "\\n", "\t": "\\t", "\r": "\\r"}.get(
+        match.group(), f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
+
+
+def safe_name(text: str) -> str:
+    """A path or other name for one line of a terminal: shown literally, never acted on.
+
+    Controls, newlines, bidi controls and undecodable bytes become visible escapes
+    (`\\x1b`, `\\n`, `\\u202e`, `\\xe9`), so two odd names stay distinguishable and
+    none can move the cursor, talk to the terminal or fake another line.
+    """
+    return _UNSAFE_IN_NAME.sub(_escape, text)
+
+
+def safe_json_text(dumped: str) -> str:
+    """JSON text (from json.dumps(ensure_ascii=False)) with DEL, C1 and bidi controls and
+    lone surrogates as \\u escapes: still the same JSON, but safe to print to a terminal."""
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
+
+
 def fts_text(text: str) -> str:
     """Space out CJK characters so the whitespace tokenizer indexes each one."""
     return CJK_CHAR.sub(r" \1 ", text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import os
 import sys
 from dataclasses import dataclass, field
@@ -16,10 +15,10 @@ from rich.text import Text
 
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text
+from tuirag.cli.output import console, note, path_text, print_json
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
-from tuirag.text import strip_controls
+from tuirag.text import safe_name, strip_controls
 from tuirag.types import Hit
 
 if TYPE_CHECKING:  # imported in run(): `tuirag --help` must not load LanceDB
@@ -80,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     if args.json:
-        print(json.dumps(_as_json(outcome), ensure_ascii=False, indent=2))
+        print_json(_as_json(outcome))
     else:
         _print_after(outcome)
     if outcome.failed:
@@ -163,7 +162,7 @@ def _print_after(outcome: _Outcome) -> None:
 
 
 def _where(hit: Hit) -> str:
-    return strip_controls(hit.path) + (f" {hit.locator}" if hit.locator else "")
+    return safe_name(hit.path) + (f" {hit.locator}" if hit.locator else "")
 
 
 def _source_line(n: int, hit: Hit) -> Text:

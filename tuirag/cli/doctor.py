@@ -8,7 +8,7 @@ import os
 from rich.text import Text
 
 from tuirag import config, paths
-from tuirag.cli.output import console
+from tuirag.cli.output import console, name_text
 from tuirag.errors import user_error
 
 
@@ -26,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
             ok
         ]
         failures += ok is False
-        out.print(Text(f"{mark} ", style=style) + Text(f"{what}: {detail}"))
+        out.print(Text(f"{mark} ", style=style) + name_text(f"{what}: {detail}"))
 
     try:
         settings = config.load(args.config)

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from rich.table import Table
 from rich.text import Text
 
 from tuirag import config
-from tuirag.cli.output import console, is_tty, note
+from tuirag.cli.output import console, is_tty, note, print_json
 from tuirag.evaluate import EvalReport, evaluate, load_questions
 from tuirag.search.retrieval import MODES
 from tuirag.text import strip_controls
@@ -52,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         settings, args.corpus, questions, args.modes, max(1, args.k), progress=progress
     )
     if args.json:
-        print(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+        print_json(report.to_json())
         return 0
     out = console()
     out.print(table(report))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
-from tuirag.cli.output import console
+from tuirag.cli.output import console, name_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -19,8 +19,10 @@ def run(args: argparse.Namespace) -> int:
     with WriterLock(svc.store.folder):
         removed = svc.indexer().forget(args.path.expanduser())
     console().print(
-        f"removed {len(removed)} files from the index"
-        if removed
-        else f"nothing indexed under {args.path}"
+        name_text(
+            f"removed {len(removed)} files from the index"
+            if removed
+            else f"nothing indexed under {args.path}"
+        )
     )
     return 0

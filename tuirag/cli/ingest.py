@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
-from tuirag.cli.output import console, is_tty
+from tuirag.cli.output import console, is_tty, name_text
 from tuirag.errors import UserError
 from tuirag.types import FileOutcome
 
@@ -86,7 +86,7 @@ def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
         label = "warning" if o.status == "indexed" else o.status
         out.print(
             Text(f"{label}: ", style="red" if o.status == "failed" else "yellow")
-            + Text(f"{o.path}: {o.reason}")
+            + name_text(f"{o.path}: {o.reason}")
         )
     if quiet:
         return
@@ -105,4 +105,4 @@ def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
     out.print(line)
     if report.skipped:
         reasons = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common())
-        out.print(Text(f"not considered: {reasons}", style="dim"))
+        out.print(name_text(f"not considered: {reasons}", style="dim"))

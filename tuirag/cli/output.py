@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.style import Style
 from rich.text import Text
 
-from tuirag.text import strip_controls
+from tuirag.text import safe_json_text, safe_name
 
 
 def console(stderr: bool = False) -> Console:
@@ -22,17 +24,30 @@ def is_tty() -> bool:
 
 
 def error(message: str) -> None:
-    console(stderr=True).print(Text("tuirag: ") + Text(strip_controls(message), style="bold red"))
+    console(stderr=True).print(Text("tuirag: ") + name_text(message, style="bold red"))
 
 
 def note(message: str) -> None:
-    console(stderr=True).print(Text(strip_controls(message), style="dim"))
+    console(stderr=True).print(name_text(message, style="dim"))
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, readable (non-ASCII kept) yet inert in a terminal."""
+    print(safe_json_text(json.dumps(data, ensure_ascii=False, indent=2)))
+
+
+def name_text(name: str, style: str = "") -> Text:
+    """A path, file name or other one-line untrusted string, shown literally."""
+    return Text(safe_name(name), style=style)
 
 
 def path_text(path: str, style: str = "") -> Text:
     """A path shown literally, clickable (OSC 8 file:// link) in terminals that support it."""
-    shown = strip_controls(path)
-    uri = Path(path).as_uri() if Path(path).is_absolute() else ""
+    shown = safe_name(path)
+    try:
+        uri = Path(path).as_uri() if Path(path).is_absolute() and shown == path else ""
+    except ValueError:
+        uri = ""
     return Text(shown, style=Style.parse(style) + Style(link=uri) if uri else style)
 
 

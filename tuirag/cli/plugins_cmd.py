@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections import defaultdict
 
 from rich.table import Table
 from rich.text import Text
 
 from tuirag import config
-from tuirag.cli.output import console
+from tuirag.cli.output import console, print_json
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import PluginInfo, Registry, load_registry
 
@@ -54,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     ]
     conflicts = contested(registry)
     if args.json:
-        print(json.dumps({"plugins": rows, "contested": conflicts}, indent=2))
+        print_json({"plugins": rows, "contested": conflicts})
         return 1 if any(r["error"] for r in rows) else 0
     out = console()
     table = Table(show_lines=False, box=None, pad_edge=False)

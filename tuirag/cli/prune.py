@@ -9,7 +9,7 @@ from rich.text import Text
 
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
-from tuirag.cli.output import console, human_bytes
+from tuirag.cli.output import console, human_bytes, name_text
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,16 +24,16 @@ def run(args: argparse.Namespace) -> int:
     others = [f for f in index_folders(svc.data_dir) if f != current]
     out = console()
     if not others:
-        out.print(f"nothing to prune: the only index is {current}")
+        out.print(name_text(f"nothing to prune: the only index is {current}"))
         return 0
     for folder in others:
         size = human_bytes(folder_bytes(folder))
         if args.yes:
             with WriterLock(folder):  # never delete an index another process is writing
                 shutil.rmtree(folder)
-            out.print(Text(f"deleted {folder} ({size})"))
+            out.print(name_text(f"deleted {folder} ({size})"))
         else:
-            out.print(Text(f"would delete {folder} ({size})"))
+            out.print(name_text(f"would delete {folder} ({size})"))
     if not args.yes:
         out.print(Text("run `tuirag prune --yes` to delete them", style="dim"))
     return 0

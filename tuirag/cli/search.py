@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 
 from rich.text import Text
 
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text
+from tuirag.cli.output import console, note, path_text, print_json
 from tuirag.search.retrieval import MODES
 from tuirag.text import strip_controls
 from tuirag.types import Hit
@@ -31,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         if message:
             note(f"note: {message}")
     if args.json:
-        print(json.dumps([h.to_json() for h in result.hits], ensure_ascii=False, indent=2))
+        print_json([h.to_json() for h in result.hits])
         return 0
     out = console()
     if not result.hits:

@@ -10,7 +10,7 @@ from collections import Counter
 from rich.text import Text
 
 from tuirag.cli.common import services
-from tuirag.cli.output import console, human_bytes
+from tuirag.cli.output import console, human_bytes, name_text, print_json
 from tuirag.ingest import watchstate
 
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
         "watch": watchstate.read(store.folder),
     }
     if args.json:
-        print(json.dumps(info, indent=2, ensure_ascii=False))
+        print_json(info)
         return 0
     out = console()
     when = (
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         if info["last_update"]
         else "never"
     )
-    out.print(f"index      {info['index']}")
-    out.print(f"embedder   {info['embedder']}")
+    out.print(Text("index      ") + name_text(info["index"]))
+    out.print(Text("embedder   ") + name_text(info["embedder"]))
     out.print(
         f"files      {info['files']} indexed, {info['failed']} failed, {info['skipped']} skipped"
     )
@@ -63,24 +63,24 @@ def run(args: argparse.Namespace) -> int:
     out.print(f"on disk    {human_bytes(info['size_bytes'])}")
     out.print(f"updated    {when}")
     if info["folders"]:
-        out.print(f"folders    {', '.join(info['folders'])}")
+        out.print(Text("folders    ") + name_text(", ".join(info["folders"])))
     if info["watch"]:
         out.print(f"watching   pid {info['watch']['pid']}: {len(info['watch']['folders'])} folders")
         for folder, mode in watchstate.polled(info["watch"]).items():
-            out.print(Text(f"           {folder}: {mode}", style="yellow"))
+            out.print(name_text(f"           {folder}: {mode}", style="yellow"))
     if info["not_considered"]:
         reasons = ", ".join(
             f"{n} {why}" for why, n in Counter(info["not_considered"]).most_common()
         )
-        out.print(Text(f"not indexed by rule: {reasons}"))
+        out.print(name_text(f"not indexed by rule: {reasons}"))
     for p in problems:
         label = "warning" if p.status == "ok" else p.status
         out.print(
             Text(f"{label}: ", style="red" if p.status == "failed" else "yellow")
-            + Text(f"{p.path}: {p.reason}")
+            + name_text(f"{p.path}: {p.reason}")
         )
     for folder in others:
         size = human_bytes(folder_bytes(folder))
         note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
-        out.print(Text(note, style="dim"))
+        out.print(name_text(note, style="dim"))
     return 0

@@ -24,12 +24,11 @@ from rich.text import Text
 
 from tuirag import config, paths
 from tuirag.cli.common import services
-from tuirag.cli.output import console
+from tuirag.cli.output import console, name_text
 from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
-from tuirag.text import strip_controls
 
 if TYPE_CHECKING:
     from tuirag.ingest.background import BackgroundIndexer
@@ -70,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     store = svc.store  # a broken index or missing model fails here, as one line
     log = _Log(out, args.quiet)
-    log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
+    watching = f"watching {', '.join(map(str, folders))}; index {store.folder}"
+    log.line(name_text(watching, style="dim"))
     indexer = BackgroundIndexer(svc, folders, log)
     follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
     wake = threading.Event()
@@ -106,11 +106,7 @@ def _follow(
     try:
         change = follower.check(force)
     except config.ConfigError as exc:
-        log.line(
-            Text(
-                f"config not applied, old settings kept: {strip_controls(str(exc))}", style="yellow"
-            )
-        )
+        log.line(name_text(f"config not applied, old settings kept: {exc}", style="yellow"))
         return
     if change is None:
         return
@@ -122,8 +118,8 @@ def _follow(
     what = [f"watching {f}" for f in change.add]
     what += [f"no longer watching {f}" for f in change.remove]
     if what or not log.quiet:
-        done = strip_controls("; ".join(what)) or "no folder changes"
-        log.line(Text(f"config reloaded: {done}", style="dim"))
+        done = "; ".join(what) or "no folder changes"
+        log.line(name_text(f"config reloaded: {done}", style="dim"))
     if change.restart:
         log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}", style="yellow"))
 
@@ -144,17 +140,17 @@ class _Log:
             o = event.outcome
             if o.status not in STYLES or (self.quiet and o.status in ("indexed", "removed")):
                 return
-            text = Text(f"{o.status:<8} ", style=STYLES[o.status]) + Text(strip_controls(o.path))
+            text = Text(f"{o.status:<8} ", style=STYLES[o.status]) + name_text(o.path)
             if o.status == "indexed":
                 text += Text(f"  ({o.chunks} chunks, {o.embedded} embedded)", style="dim")
             elif o.reason:
-                text += Text(f": {strip_controls(o.reason)}")
+                text += name_text(f": {o.reason}")
             self.line(text)
         elif isinstance(event, Notice):
             if self.quiet and event.level == "info":
                 return
             self.died |= event.message.startswith("background indexing stopped")
-            self.line(Text(strip_controls(event.message), style=LEVELS.get(event.level, "")))
+            self.line(name_text(event.message, style=LEVELS.get(event.level, "")))
         elif isinstance(event, Idle) and not self.quiet:
             self.line(Text(f"up to date: {event.files} files, {event.chunks} chunks", style="dim"))
 

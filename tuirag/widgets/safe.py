@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from tuirag.text import strip_controls
+from tuirag.text import safe_name, strip_controls
 
 
 def untrusted(text: str, style: str = "") -> Text:
@@ -22,6 +22,6 @@ def short_path(path: str, roots: list[Path] | None = None) -> str:
     p = Path(path)
     for root in roots or []:
         if root in p.parents:
-            return f"{root.name}/{p.relative_to(root)}"
+            return safe_name(f"{root.name}/{p.relative_to(root)}")
     home = Path.home()
-    return f"~/{p.relative_to(home)}" if home in p.parents else path
+    return safe_name(f"~/{p.relative_to(home)}" if home in p.parents else path)
