@@ -147,6 +147,38 @@ _CHOICES = {
     ("answer", "backend"): ("ollama", "llamacpp"),
 }
 
+# Numbers outside these ranges make no sense (a top_k of -5, a timeout of 0 s):
+# (section, key) -> (lowest, highest), None for no bound.
+_RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
+    ("index", "max_file_mb"): (0.001, None),
+    ("embedder", "threads"): (0, 1024),
+    ("embedder", "batch_size"): (1, 4096),
+    ("chunking", "max_tokens"): (16, 8192),
+    ("chunking", "overlap_tokens"): (0, 4096),
+    ("search", "top_k"): (1, 1000),
+    ("search", "rrf_k"): (1, None),
+    ("search", "bm25_weight"): (0, None),
+    ("ollama", "num_ctx"): (0, None),
+    ("ollama", "max_ctx"): (512, None),
+    ("ollama", "num_gpu"): (-1, None),
+    ("ollama", "main_gpu"): (-1, None),
+    ("ollama", "num_thread"): (0, None),
+    ("ollama", "temperature"): (0, 2),
+    ("ollama", "timeout_s"): (1, None),
+    ("answer", "top_k"): (1, 100),
+    ("answer", "min_score"): (-1, 1),
+    ("answer", "history_turns"): (0, 100),
+    ("answer", "cache_similarity"): (0, 1),
+    ("answer", "max_answer_tokens"): (1, None),
+    ("watch", "debounce_ms"): (0, 60_000),
+    ("watch", "max_wait_ms"): (0, None),
+    ("watch", "reconcile_minutes"): (0, None),
+    ("watch", "poll_interval_s"): (0.1, None),
+    ("watch", "max_pending"): (1, None),
+    ("parsing", "timeout_s"): (1, None),
+    ("parsing", "memory_mb"): (0, None),
+}
+
 
 def load(explicit: str | os.PathLike[str] | None = None) -> Settings:
     """Read settings from the config file; a missing default file means defaults."""
@@ -187,12 +219,25 @@ def from_dict(raw: dict[str, Any], path: Path | str = "<config>") -> Settings:
             setattr(target, key, _check(value, hints[key], f"{section}.{key}", path))
             if (section, key) == ("ui", "keys"):
                 _check_keys(value, path)
+            _check_range(value, section, key, path)
             allowed = _CHOICES.get((section, key))
             if allowed and value not in allowed:
                 raise ConfigError(
                     f"{path}: {section}.{key} = {value!r}; expected one of {', '.join(allowed)}"
                 )
     return settings
+
+
+def _check_range(value: Any, section: str, key: str, path: Path | str) -> None:
+    low, high = _RANGES.get((section, key), (None, None))
+    if (low is not None and value < low) or (high is not None and value > high):
+        if high is None:
+            want = f"at least {low:g}"
+        elif low is None:
+            want = f"at most {high:g}"
+        else:
+            want = f"between {low:g} and {high:g}"
+        raise ConfigError(f"{path}: {section}.{key} = {value!r} makes no sense; use {want}")
 
 
 def _plugins(values: Any, path: Path | str) -> dict[str, dict[str, Any]]:
