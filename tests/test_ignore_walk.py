@@ -6,7 +6,8 @@ import os
 from pathlib import Path
 
 from tests.conftest import write
-from tuirag.ingest.ignore import IgnoreRules, secret_in_text
+from tuirag.ingest.ignore import IgnoreRules
+from tuirag.ingest.secrets import secret_in_text
 from tuirag.ingest.walk import walk
 
 

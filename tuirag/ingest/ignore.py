@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -105,6 +104,32 @@ DEFAULT_SECRETS = [
     "*secrets*.y*ml",
     "*.tfstate",
     "*.tfvars",
+    # shell and REPL histories: typed passwords (`mysql -pS3cr3t`, `export TOKEN=…`)
+    ".history",
+    "*_history",
+    ".lesshst",
+    ".viminfo",
+    "fish_history",
+    # credential stores of tools
+    ".git-credentials",
+    ".gitcookies",
+    ".dockercfg",
+    ".kube/",
+    "kubeconfig",
+    "*.kubeconfig",
+    ".config/gh/hosts.yml",
+    ".config/gcloud/",
+    ".azure/",
+    ".boto",
+    ".s3cfg",
+    ".terraformrc",
+    ".vault-token",
+    ".password-store/",
+    ".local/share/keyrings/",
+    ".my.cnf",
+    "*.keychain",
+    "*.keychain-db",
+    "wallet.dat",
 ]
 
 
@@ -193,19 +218,3 @@ class IgnoreRules:
         self._gitignores[folder] = (mtime, spec)
         return spec
 
-
-_SECRET_TEXT = [
-    (re.compile(r"-----BEGIN (?:[A-Z]+ )*PRIVATE KEY-----"), "a private key"),
-    (re.compile(r"\bAKIA[0-9A-Z]{16}\b"), "an AWS access key"),
-    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b"), "a GitHub token"),
-    (re.compile(r"\bsk-[A-Za-z0-9_-]{32,}\b"), "an API secret key"),
-    (re.compile(r"\bxox[baprs]-[A-Za-z0-9-]{10,}\b"), "a Slack token"),
-]
-
-
-def secret_in_text(text: str) -> str | None:
-    """What kind of credential a file's text contains, if any (then it is not indexed)."""
-    for pattern, what in _SECRET_TEXT:
-        if pattern.search(text):
-            return f"secret: contains {what}"
-    return None

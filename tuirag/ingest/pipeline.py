@@ -21,8 +21,9 @@ import numpy as np
 from tuirag.backends.embedder import Embedder
 from tuirag.backends.store import FileRecord, Store, path_key
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
-from tuirag.ingest.ignore import IgnoreRules, secret_in_text
+from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.parse import ParseFailed, parse_file
+from tuirag.ingest.secrets import secret_in_text
 from tuirag.ingest.walk import link_problem, walk
 from tuirag.paths import within
 from tuirag.plugins.base import FormatPlugin
