@@ -217,4 +217,3 @@ class IgnoreRules:
                 spec = None
         self._gitignores[folder] = (mtime, spec)
         return spec
-

@@ -2,13 +2,13 @@
 model carries one.
 
 The rules are detect-secrets' regex plugins (Yelp's maintained rule set, used here as a
-library: AWS, GitHub, GitLab, Slack, Stripe, private keys, JWTs, PyPI, npm, SendGrid,
-Twilio, …) plus the patterns it lacks that gitleaks has (fine-grained GitHub tokens,
-Google API keys, lone AWS secret keys, kubeconfig client keys, OpenAI-style `sk-` keys,
-Vault tokens), and a stricter private-key rule. Left out on purpose: the entropy and keyword detectors and public IP
-addresses (they flag ordinary prose and code), Telegram tokens (AWS ARNs look like
-them), and a few vendor rules whose regexes
-cost seconds per megabyte. docs/SECURITY.md has the false-positive measurement.
+library: AWS, GitHub, GitLab, Slack, Stripe, JWTs, PyPI, npm, SendGrid, Twilio, …)
+plus the patterns it lacks that gitleaks has (fine-grained GitHub tokens, Google API
+keys, lone AWS secret keys, kubeconfig client keys, OpenAI-style `sk-` keys, Vault
+tokens) and a stricter private-key rule. Left out on purpose: the entropy and keyword
+detectors and public IP addresses (they flag ordinary prose and code), Telegram tokens
+(AWS ARNs look like them), and vendor rules whose regexes cost seconds per megabyte.
+docs/SECURITY.md has the false-positive measurement.
 """
 
 from __future__ import annotations
