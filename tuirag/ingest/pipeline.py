@@ -73,6 +73,15 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _utf8_name(path: Path) -> bool:
+    """False for a name with bytes that are not UTF-8 (Python keeps them as surrogates)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def embed_input(chunk: Chunk) -> str:
     """What gets embedded: the heading path gives a chunk its context."""
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
@@ -217,6 +226,10 @@ class Indexer:
 
     def _consider(self, path: Path, record: FileRecord | None, force: bool) -> list[FileOutcome]:
         """Skip an unchanged file, or parse and queue it; flush when the batch is full."""
+        if not _utf8_name(path):
+            # the index stores names as UTF-8; one such file must not block the rest
+            reason = "file name is not valid UTF-8: rename it (e.g. `convmv -f latin1 -t utf8`)"
+            return [FileOutcome(str(path), "skipped", reason=reason)]
         try:
             st = path.stat()
         except OSError as exc:
