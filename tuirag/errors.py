@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class UserError(Exception):
     """One line for the user saying what is wrong and what to do."""
@@ -25,4 +27,17 @@ def user_error(exc: BaseException) -> UserError | None:
         return UserError(str(exc), 2)
     if isinstance(exc, EmbedderError | StoreError | IndexBusy):
         return UserError(str(exc), 3)
+    if isinstance(exc, OSError | RuntimeError | ValueError) and "lance" in str(exc).lower():
+        # LanceDB reading a damaged index: a deleted data file, a truncated index file
+        return UserError(
+            f"the index cannot be read ({lance_reason(exc)}); run `tuirag doctor`, "
+            "then `tuirag ingest --repair`",
+            3,
+        )
     return None
+
+
+def lance_reason(exc: BaseException) -> str:
+    """The first line of a (LanceDB) error, without the Rust source location."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return re.sub(r", /\S+\.rs:\d+:\d+$", "", text)[:300]

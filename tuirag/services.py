@@ -37,12 +37,17 @@ class Services:
 
         return make_embedder(self.settings.embedder, self.settings.ollama, self.data_dir / "models")
 
+    @property
+    def index_folder(self) -> Path:
+        """This embedder's index (one per model: vectors of two models never meet)."""
+        return self.data_dir / "index" / self.embedder.key
+
     @cached_property
     def store(self) -> Store:
         from tuirag.backends.store import Store
 
         embedder = self.embedder
-        return Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+        return Store(self.index_folder, embedder.key, embedder.dim)
 
     @cached_property
     def registry(self) -> Registry:

@@ -170,7 +170,15 @@ class Store:
         meta_file = self.folder / "meta.json"
         meta = {"embedder": self.embedder_key, "dim": self.dim, "schema": SCHEMA_VERSION}
         if meta_file.exists():
-            found = json.loads(meta_file.read_text())
+            try:
+                found = json.loads(meta_file.read_text())
+                if not isinstance(found, dict):
+                    raise ValueError("not a JSON object")
+            except (OSError, ValueError) as exc:
+                raise StoreError(
+                    f"the index at {self.folder} is damaged ({meta_file.name}: {exc}); "
+                    "run `tuirag ingest --repair` to rebuild it"
+                ) from None
             if found.get("dim") != self.dim or found.get("embedder") != self.embedder_key:
                 raise StoreError(
                     f"the index at {self.folder} holds {found.get('embedder')} vectors "

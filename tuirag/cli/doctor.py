@@ -10,6 +10,7 @@ from rich.text import Text
 from tuirag import config, paths
 from tuirag.cli.output import console, name_text
 from tuirag.errors import user_error
+from tuirag.services import Services
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -44,20 +45,17 @@ def run(args: argparse.Namespace) -> int:
         writable = False
     report(writable, "data dir", f"{data}" + ("" if writable else " is not writable"))
 
-    from tuirag.services import Services
-
     svc = Services(settings)
-    for name, check in (
-        ("embedder", lambda: svc.embedder.label),
-        ("index", lambda: f"{svc.store.count()} chunks in {svc.store.folder}"),
-    ):
-        try:
-            report(True, name, check())
-        except Exception as exc:
-            known = user_error(exc)
-            if known is None:
-                raise
-            report(False, name, str(known))
+    try:
+        report(True, "embedder", svc.embedder.label)
+    except Exception as exc:
+        known = user_error(exc)
+        if known is None:
+            raise
+        report(False, "embedder", str(known))
+    else:
+        for line in index_checks(svc):
+            report(*line)
     for info in svc.registry.infos:
         if info.error:
             report(False, f"plugin {info.name}", f"failed to load: {info.error}")
@@ -68,6 +66,17 @@ def run(args: argparse.Namespace) -> int:
     for line in [*extra_checks(settings), *watch_checks(settings)]:
         report(*line)
     return 1 if failures else 0
+
+
+def index_checks(svc: Services) -> list[tuple[bool | None, str, str]]:
+    """Read the whole index (both tables, the text, path and vector indexes)."""
+    from tuirag.backends.index_check import open_and_check
+
+    store, damage = open_and_check(svc.index_folder, svc.embedder.key, svc.embedder.dim)
+    if not damage and store is not None:
+        return [(True, "index", f"{store.count()} chunks in {store.folder}, all readable")]
+    fix = "; run `tuirag ingest --repair`"
+    return [(False, "index", d.what + ("" if "--repair" in d.what else fix)) for d in damage]
 
 
 def extra_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
-from tuirag.cli.output import console, is_tty, name_text
+from tuirag.cli.output import console, is_tty, name_text, note
 from tuirag.errors import UserError
 from tuirag.types import FileOutcome
 
@@ -29,6 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="re-parse every file, even unchanged ones"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="check the index first and rebuild what is damaged (see `tuirag doctor`)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -43,8 +48,13 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"no such file or folder: {', '.join(missing)}")
     out = console()
-    indexer = svc.indexer(extra_roots=roots)
-    with WriterLock(svc.store.folder):
+    folder = svc.index_folder
+    with WriterLock(folder):
+        if args.repair:
+            from tuirag.backends.index_check import repair
+
+            note(f"repair: {repair(folder, svc.embedder.key, svc.embedder.dim)}")
+        indexer = svc.indexer(extra_roots=roots)
         if is_tty() and not args.quiet:
             report = _with_progress(indexer, roots, args.force)
         else:
