@@ -18,6 +18,7 @@ class UserError(Exception):
 
 def user_error(exc: BaseException) -> UserError | None:
     """Map the library errors that mean 'fix your setup' to a UserError; else None."""
+    from tuirag.backends.diskspace import DiskFull, is_disk_full
     from tuirag.backends.embedder import EmbedderError
     from tuirag.backends.lock import IndexBusy
     from tuirag.backends.store import StoreError
@@ -25,6 +26,12 @@ def user_error(exc: BaseException) -> UserError | None:
 
     if isinstance(exc, ConfigError):
         return UserError(str(exc), 2)
+    if isinstance(exc, DiskFull):
+        return UserError(str(exc), 3)
+    if is_disk_full(exc):
+        return UserError(
+            f"the disk is full ({lance_reason(exc)}): free some space and run again", 3
+        )
     if isinstance(exc, EmbedderError | StoreError | IndexBusy):
         return UserError(str(exc), 3)
     if isinstance(exc, OSError | RuntimeError | ValueError) and "lance" in str(exc).lower():

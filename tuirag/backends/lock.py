@@ -7,6 +7,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from tuirag.backends.diskspace import DiskFull, is_disk_full
+
 
 class IndexBusy(Exception):
     """Another process holds the writer lock."""
@@ -18,8 +20,13 @@ class WriterLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            if is_disk_full(exc):
+                raise DiskFull(self.path.parent) from None
+            raise
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -29,9 +36,14 @@ class WriterLock:
                 f"another tuirag process (pid {holder}) is writing this index, "
                 "e.g. `tuirag watch`; searching still works, and it will index the changes"
             ) from None
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.write(fd, str(os.getpid()).encode())
+        except OSError as exc:  # the pid is only for messages; the lock itself is held
+            if not is_disk_full(exc):
+                self.release()
+                raise
 
     def release(self) -> None:
         if self._fd is not None:

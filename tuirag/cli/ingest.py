@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
+from tuirag.backends.diskspace import DiskFull, is_disk_full
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
 from tuirag.cli.output import console, is_tty, name_text, note
@@ -55,10 +56,15 @@ def run(args: argparse.Namespace) -> int:
 
             note(f"repair: {repair(folder, svc.embedder.key, svc.embedder.dim)}")
         indexer = svc.indexer(extra_roots=roots)
-        if is_tty() and not args.quiet:
-            report = _with_progress(indexer, roots, args.force)
-        else:
-            report = indexer.sync(roots, force=args.force)
+        try:
+            if is_tty() and not args.quiet:
+                report = _with_progress(indexer, roots, args.force)
+            else:
+                report = indexer.sync(roots, force=args.force)
+        except Exception as exc:
+            if is_disk_full(exc):
+                raise DiskFull(svc.data_dir) from None
+            raise
     _summary(out, report, args.quiet)
     return 1 if report.count("failed") else 0
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tuirag.backends.diskspace import space_is_low
 from tuirag.backends.embedder import Embedder
 from tuirag.backends.store import FileRecord, Store, path_key
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
@@ -298,7 +299,11 @@ class Indexer:
 
     def _maybe_flush(self) -> list[FileOutcome]:
         files = len(self._pending) + len(self._touched)
-        if files >= BATCH_FILES or sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS:
+        if (
+            files >= BATCH_FILES
+            or sum(len(p.chunks) for p in self._pending) >= BATCH_CHUNKS
+            or space_is_low(self.store.folder)  # a full disk then loses one file's work
+        ):
             return self._flush()
         return []
 
