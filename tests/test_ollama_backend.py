@@ -8,8 +8,9 @@ import socket
 import pytest
 from ollama_server import DEFAULT_MODEL, FakeModel, OllamaServer
 
-from tuirag.backends.ollama_llm import LlmError, OllamaLLM, context_from_info, is_loopback
+from tuirag.backends.ollama_llm import LlmError, OllamaLLM, context_from_info
 from tuirag.config import OllamaSettings
+from tuirag.privacy import is_loopback
 
 
 def llm_for(server: OllamaServer, **settings: object) -> OllamaLLM:

@@ -169,6 +169,10 @@ class TuiragApp(App[None]):
     # ---- start-up ----------------------------------------------------------
 
     def on_mount(self) -> None:
+        from tuirag.privacy import remote_notices
+
+        for line in remote_notices(self.settings):
+            self.notify(line, title="Not private", severity="warning", markup=False, timeout=20)
         self.open_index()
         self.check_ollama()
 

@@ -14,7 +14,20 @@ from pathlib import Path
 import pytest
 from cli_run import tuirag
 
-WORDS = "harbour keeper storm light ship wave tide rope anchor beacon gull cliff".split()
+WORDS = [
+    "harbour",
+    "keeper",
+    "storm",
+    "light",
+    "ship",
+    "wave",
+    "tide",
+    "rope",
+    "anchor",
+    "beacon",
+    "gull",
+    "cliff",
+]
 
 
 @pytest.fixture

@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import ollama
@@ -81,11 +80,6 @@ class PullProgress:
     status: str
     completed: int | None = None
     total: int | None = None
-
-
-def is_loopback(host: str) -> bool:
-    name = (urlsplit(host).hostname or "").lower()
-    return name in ("localhost", "::1") or name.startswith("127.")
 
 
 class OllamaLLM:

@@ -61,7 +61,7 @@ class _Outcome:
 def run(args: argparse.Namespace) -> int:
     from tuirag.answer.service import Answerer
     from tuirag.backends.chat import make_chat_model
-    from tuirag.backends.ollama_llm import is_loopback
+    from tuirag.privacy import remote_notices
 
     svc = services(args)
     settings = svc.settings
@@ -70,8 +70,8 @@ def run(args: argparse.Namespace) -> int:
     if args.no_cache:
         settings.answer.cache = False
     llm = make_chat_model(settings, args.model)
-    if settings.answer.backend == "ollama" and not is_loopback(llm.host):
-        note(f"note: passages from your documents go to {llm.host} (not this machine)")
+    for line in remote_notices(settings):
+        note(f"note: {line}")
     answerer = Answerer(svc, llm)
     outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
     if outcome.reader_gone:

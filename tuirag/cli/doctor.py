@@ -62,7 +62,10 @@ def run(args: argparse.Namespace) -> int:
         elif not info.enabled:
             report(None, f"plugin {info.name}", "disabled in config")
     from tuirag.cli.watch import watch_checks
+    from tuirag.privacy import remote_notices
 
+    for line in remote_notices(settings):
+        report(None, "privacy", line)
     for line in [*extra_checks(settings), *watch_checks(settings)]:
         report(*line)
     return 1 if failures else 0

@@ -16,6 +16,7 @@ from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
 from tuirag.cli.output import console, is_tty, name_text, note
 from tuirag.errors import UserError
+from tuirag.privacy import remote_notices
 from tuirag.types import FileOutcome
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ def run(args: argparse.Namespace) -> int:
     if missing:
         raise UserError(f"no such file or folder: {', '.join(missing)}")
     out = console()
+    for line in remote_notices(svc.settings, answers=False):
+        note(f"note: {line}")
     folder = svc.index_folder
     with WriterLock(folder):
         if args.repair:

@@ -12,7 +12,9 @@ folder) is applied within about a second, or at once on SIGHUP; see config_follo
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -29,6 +31,7 @@ from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.privacy import remote_notices
 
 if TYPE_CHECKING:
     from tuirag.ingest.background import BackgroundIndexer
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
 
 STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
 LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
+STOP_WAIT_S = 20.0  # systemd waits 90 s before SIGKILL
 RELOAD = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []  # no SIGHUP on Windows
 
 
@@ -67,8 +71,10 @@ def run(args: argparse.Namespace) -> int:
             "or set index.folders in the config"
         )
     out = console()
-    store = svc.store  # a broken index or missing model fails here, as one line
     log = _Log(out, args.quiet)
+    for line in remote_notices(svc.settings, answers=False):
+        log.line(name_text(f"note: {line}", style="yellow"))
+    store = svc.store  # a broken index or missing model fails here, as one line
     watching = f"watching {', '.join(map(str, folders))}; index {store.folder}"
     log.line(name_text(watching, style="dim"))
     indexer = BackgroundIndexer(svc, folders, log)
@@ -94,9 +100,18 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        indexer.stop()
+        finished = indexer.stop(STOP_WAIT_S)
+    code = 0 if signal.SIGTERM in received or not log.died else 1
+    if not finished:
+        # A native call (ONNX Runtime, a parser) still runs on the indexing thread;
+        # a normal exit would tear its C++ threads down under it and abort (exit 134).
+        # Nothing of that batch is written, so leaving now loses nothing.
+        log.line(Text("stopped mid-batch; the next start indexes the rest", style="dim"))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     log.line(Text("stopped", style="dim"))
-    return 0 if signal.SIGTERM in received or not log.died else 1
+    return code
 
 
 def _follow(

@@ -50,7 +50,7 @@ from pathlib import Path
 from tuirag.backends.lock import IndexBusy, WriterLock
 from tuirag.ingest import watchstate
 from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Notice, Queued
-from tuirag.ingest.pipeline import Indexer
+from tuirag.ingest.pipeline import Indexer, Interrupted
 from tuirag.ingest.queue import ChangeQueue, Kind
 from tuirag.ingest.watcher import Watcher
 from tuirag.paths import within
@@ -64,8 +64,7 @@ OPTIMIZE_EVERY_S = 120.0  # compact and refresh the text index at most this ofte
 MAX_BACKOFF_S = 60.0
 
 
-class _Stopped(Exception):
-    pass
+_Stopped = Interrupted  # raised on this thread when stop() was called
 
 
 @dataclass(frozen=True)
@@ -122,12 +121,15 @@ class BackgroundIndexer:
         self._thread = threading.Thread(target=self._run, name="tuirag-indexer", daemon=True)
         self._thread.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Ask the thread to stop after the file or embedding slice in hand; wait up to
+        `timeout` s. False if it is still busy (a parser or model call that runs on)."""
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
+        return not self.running
 
     @property
     def running(self) -> bool:
@@ -237,7 +239,9 @@ class BackgroundIndexer:
                 raise _Stopped
 
     def _new_indexer(self) -> Indexer:
-        return self.services.indexer(extra_roots=self.folders)
+        indexer = self.services.indexer(extra_roots=self.folders)
+        indexer.stop_requested = lambda: self._stopping
+        return indexer
 
     def _loop(self) -> None:
         now = time.monotonic()

@@ -34,8 +34,13 @@ from tuirag.types import Chunk, FileOutcome, Section
 
 BATCH_CHUNKS = 256
 BATCH_FILES = 64
+EMBED_SLICE = 32  # chunks embedded between two looks at stop_requested
 
 Progress = Callable[[FileOutcome], None]
+
+
+class Interrupted(Exception):
+    """The indexer was asked to stop; nothing of the batch in hand was written."""
 
 
 @dataclass
@@ -108,6 +113,8 @@ class Indexer:
         self.max_file_bytes = max_file_bytes
         self.follow_symlinks = follow_symlinks
         self.parse = parse
+        # asked between embedding slices: a stop (SIGTERM) need not wait for a whole batch
+        self.stop_requested: Callable[[], bool] = lambda: False
         self._pending: list[_Pending] = []
         self._touched: list[FileRecord] = []  # unchanged content, new mtime: record only
 
@@ -327,9 +334,12 @@ class Indexer:
         missing = sorted(
             {h: t for h, t in zip(hashes, inputs, strict=True) if h not in known}.items()
         )
-        if missing:
-            fresh = self.embedder.embed_documents([t for _, t in missing])
-            known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
+        for start in range(0, len(missing), EMBED_SLICE):
+            if self.stop_requested():
+                raise Interrupted  # before any write of this batch: the index stays as it was
+            part = missing[start : start + EMBED_SLICE]
+            fresh = self.embedder.embed_documents([t for _, t in part])
+            known.update({h: v for (h, _), v in zip(part, fresh, strict=True)})
         rows, outcomes, i = [], [], 0
         new_hashes = {h for h, _ in missing}
         for item in pending:
