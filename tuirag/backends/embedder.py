@@ -148,10 +148,9 @@ class FastEmbedEmbedder:
                     model_file="model.onnx",
                 )
             return _BUNDLED_FASTEMBED_NAME, {"specific_model_path": str(folder)}
-        kwargs: dict[str, object] = {"cache_dir": str(cache_dir)}
         if settings.model_path:
-            kwargs["specific_model_path"] = str(Path(settings.model_path).expanduser())
-        return settings.model, kwargs
+            return _local_model(settings, Path(settings.model_path).expanduser(), cache_dir)
+        return settings.model, {"cache_dir": str(cache_dir)}
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -163,6 +162,83 @@ class FastEmbedEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector = next(iter(self._model.embed([self._query_prefix + text])))
         return np.asarray(vector, dtype=np.float32)
+
+
+_ONNX_NAMES = ("model.onnx", "onnx/model.onnx", "model_optimized.onnx", "model_quantized.onnx")
+_TOKENIZER_FILES = (
+    "tokenizer.json",
+    "config.json",
+    "special_tokens_map.json",
+    "tokenizer_config.json",
+)
+
+
+def _local_model(
+    settings: EmbedderSettings, folder: Path, cache_dir: Path
+) -> tuple[str, dict[str, object]]:
+    """embedder.model_path: a folder with an ONNX file and the tokenizer files.
+
+    fastembed looks for the file name its own catalogue gives (`model_optimized.onnx`
+    for BAAI/bge-small-en-v1.5), while exports usually say `model.onnx`: any of the
+    usual names is accepted, through a folder of links in the cache when needed. A
+    model fastembed does not know is registered with mean pooling and the ONNX output's
+    dimension. Errors name the folder and the files looked for.
+    """
+    from fastembed import TextEmbedding
+    from fastembed.common.model_description import ModelSource, PoolingType
+
+    where = f"embedder.model_path {folder}"
+    if not folder.is_dir():
+        raise EmbedderError(f"{where} is not a folder")
+    known = {m["model"]: m for m in TextEmbedding.list_supported_models()}
+    wanted = known[settings.model]["model_file"] if settings.model in known else None
+    names = list(dict.fromkeys([*([wanted] if wanted else []), *_ONNX_NAMES]))
+    onnx = next((folder / n for n in names if (folder / n).is_file()), None)
+    if onnx is None:
+        raise EmbedderError(f"{where}: no ONNX model there (looked for {', '.join(names)})")
+    if not (folder / "tokenizer.json").is_file():
+        raise EmbedderError(f"{where}: no tokenizer.json there (needed with {onnx.name})")
+    if wanted is not None:
+        if onnx != folder / wanted:  # fastembed opens `wanted`: a link folder provides it
+            folder = _linked_folder(folder, onnx, wanted, cache_dir)
+        return settings.model, {"specific_model_path": str(folder)}
+    name = f"local/{settings.model}"
+    if name not in known:
+        TextEmbedding.add_custom_model(
+            model=name,
+            pooling=PoolingType.MEAN,
+            normalization=True,
+            sources=ModelSource(hf=name),  # never fetched: the files are local
+            dim=_onnx_dim(onnx, where),
+            model_file=str(onnx.relative_to(folder)),
+        )
+    return name, {"specific_model_path": str(folder)}
+
+
+def _linked_folder(folder: Path, onnx: Path, wanted: str, cache_dir: Path) -> Path:
+    digest = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
+    links = cache_dir / f"model-path-{digest}"
+    links.mkdir(parents=True, exist_ok=True)
+    for source in [*folder.iterdir(), onnx]:
+        target = links / (wanted if source == onnx else source.name)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.is_symlink() or target.resolve() != source.resolve():
+            target.unlink(missing_ok=True)
+            target.symlink_to(source.resolve())
+    return links
+
+
+def _onnx_dim(onnx: Path, where: str) -> int:
+    import onnxruntime
+
+    try:
+        session = onnxruntime.InferenceSession(str(onnx), providers=["CPUExecutionProvider"])
+    except Exception as exc:
+        raise EmbedderError(f"{where}: {onnx.name} is not a usable ONNX model: {exc}") from None
+    dim = session.get_outputs()[0].shape[-1]
+    if not isinstance(dim, int):
+        raise EmbedderError(f"{where}: cannot tell the embedding size of {onnx.name}")
+    return dim
 
 
 def _bundled_folder(cache_dir: Path) -> Path:
