@@ -12,12 +12,19 @@ from tuirag.types import Section
 
 def read_text(path: Path) -> str:
     """Decode a text file as UTF-8 (with or without BOM) or BOM-marked UTF-16."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
+        if not utf16 and b"\x00" in head:  # before reading the rest: a sparse 2 GB file
+            raise PluginError("binary file (contains NUL bytes)")
+        data = head + fh.read()
+    if utf16:
         try:
-            return data.decode("utf-16")
+            text = data.decode("utf-16")
         except UnicodeDecodeError:
-            pass
+            text = ""
+        if plausible_utf16(text):
+            return text
     if b"\x00" in data[:8192]:
         raise PluginError("binary file (contains NUL bytes)")
     try:
@@ -26,6 +33,16 @@ def read_text(path: Path) -> str:
         raise PluginError(
             f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it with iconv"
         ) from None
+
+
+def plausible_utf16(text: str) -> bool:
+    """Did a BOM-marked file really decode as text? A latin-1 file that happens to
+    start with "ÿþ" decodes to CJK-looking noise with no spaces, line ends or ASCII."""
+    if not text:
+        return False
+    sample = text[:4096]
+    plain = sum(1 for ch in sample if ch < "\x80" or ch.isspace())
+    return len(sample) < 16 or plain / len(sample) >= 0.02
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -60,7 +77,8 @@ class TextPlugin(FormatPlugin):
         ".adoc",
     )
     priority = 0
-    isolate = False  # decoding text cannot hang; in-process saves the round trip
+    # in the parser child like every plugin: its memory limit then bounds a huge file
+    isolate = True
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_text(head)
@@ -81,7 +99,7 @@ class MarkdownPlugin(FormatPlugin):
     name = "markdown"
     extensions = (".md", ".markdown", ".mdx")
     priority = 10
-    isolate = False
+    isolate = True
 
     def load(self, path: Path) -> Iterable[Section]:
         yield from split_markdown(read_text(path))
