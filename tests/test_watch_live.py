@@ -315,14 +315,16 @@ def test_the_poller_does_not_walk_ignored_folders(services: Services, docs: Path
     assert sorted(e.name for e in watcher.listdir(str(docs))) == ["src", "top.md"]
 
 
-def test_a_root_moved_away_leaves_the_index_and_its_replacement_is_watched(
+def test_a_root_moved_away_keeps_its_rows_until_its_replacement_is_scanned(
     services: Services, docs: Path, tmp_path: Path
 ) -> None:
     write(docs / "a.md", "# A\n\nIn the folder that moves away.\n")
     with watching(services, [docs], supervise_s=0.2) as (bg, rec):
         store = services.store
         os.rename(docs, tmp_path / "moved")  # inotify keeps watching the moved folder
-        wait_until(lambda: not indexed_text(store), what="the moved root's files removed")
+        # from here a missing root looks like an unmounted disk: its rows stay
+        wait_until(lambda: any("is gone" in n for n in rec.notices()), what="the notice")
+        assert set(indexed_text(store)) == {str(docs / "a.md")}
         write(docs / "b.md", "# B\n\nA new folder under the old name.\n")
         wait_until(lambda: set(indexed_text(store)) == {str(docs / "b.md")}, what="the new root")
         write(tmp_path / "moved" / "c.md", "# C\n\nWritten in the moved folder.\n")

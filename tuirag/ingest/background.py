@@ -323,7 +323,10 @@ class BackgroundIndexer:
         """Index a batch of due paths: single files, then folders to rescan."""
         indexer = self._indexer_or_new()
         trees = [Path(p) for p, kind in due if kind == "tree"]
-        files = [Path(p) for p, kind in due if kind == "file" and not within(Path(p), trees)]
+        # a missing watched root keeps its rows in a rescan, so the delete events of
+        # its files (an rm -r, not an unmount) are applied one by one
+        rescans = [t for t in trees if t.exists() or t not in self.folders]
+        files = [Path(p) for p, kind in due if kind == "file" and not within(Path(p), rescans)]
         total = len(files) + len(trees)
         for n, path in enumerate(files):
             self._publish(Indexing(str(path), n, total))
@@ -347,7 +350,13 @@ class BackgroundIndexer:
     def _full_sync(self, why: str, force: bool = False) -> None:
         live = [f for f in self.folders if f.is_dir()]
         for folder in set(self.folders) - set(live):
-            self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
+            self._publish(
+                Notice(
+                    f"{folder} is missing (an unmounted disk?): its files stay in the index "
+                    "until it is back; remove it from the folders to forget them",
+                    "warning",
+                )
+            )
         count = self._counted(partial(self._indexer_or_new().sync, self.folders, force=force))
         self._dirty = False  # sync optimized
         self._publish_idle()

@@ -147,7 +147,10 @@ class Indexer:
     ) -> IngestReport:
         """`sync` without the index-wide housekeeping: the watcher's rescan of some folders.
 
-        A root that is gone, or ignored by the rules, loses its files. `on_file` hears
+        A root ignored by the rules, or a missing subfolder, loses its files. A missing
+        watched root keeps them: an unmounted disk or a share that is away must not
+        cost a re-embed of everything when it is back (files deleted one by one still
+        leave by their own events). `on_file` hears
         of each file as it is taken up; `progress` of outcomes, which come a batch at a time.
         """
         roots = [Path(os.path.abspath(r)) for r in roots]
@@ -162,7 +165,12 @@ class Indexer:
             report.skipped[reason] += 1
         records = self.store.file_records()
         on_disk = {str(p) for p in found.files}
-        gone = [p for p in records if p not in on_disk and within(Path(p), roots)]
+        away = [r for r in roots if not r.exists() and r in self.rules.roots]
+        gone = [
+            p
+            for p in records
+            if p not in on_disk and within(Path(p), roots) and not within(Path(p), away)
+        ]
         if on_plan:
             on_plan(len(found.files) + len(gone))
 

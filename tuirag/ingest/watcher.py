@@ -187,7 +187,11 @@ class Watcher:
         w.observer = None
         if not w.root.is_dir():
             if not w.missing:
-                self.notify(f"{w.root} is gone; watching for it to come back", "warning")
+                self.notify(
+                    f"{w.root} is gone (moved or unmounted?); its files stay in the index "
+                    "while watching for it to come back",
+                    "warning",
+                )
             w.missing = True
             w.retry_at = now + self.poll_interval_s
             return False
