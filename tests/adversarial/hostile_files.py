@@ -26,7 +26,7 @@ _OFFICE = {
 }
 
 
-def zip_bomb(path: Path, megabytes: int = 400) -> None:
+def zip_bomb(path: Path, megabytes: int = 200) -> None:
     """An Office-named zip whose main part inflates to `megabytes` of zeros (~0.1 % of it
     on disk)."""
     part, types = _OFFICE[path.suffix]
