@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -31,6 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from tuirag import keys
 from tuirag.config import ConfigError, Settings
+from tuirag.paths import absolute
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
@@ -112,7 +112,7 @@ class TuiragApp(App[None]):
         self.settings = settings
         self.services = services
         self.sessions = sessions
-        self.extra_folders = [Path(os.path.abspath(p)) for p in extra_folders]
+        self.extra_folders = [absolute(p) for p in extra_folders]
         self.clock = clock
         self._llm = llm
         self._answerer: Answerer | None = None
@@ -139,7 +139,7 @@ class TuiragApp(App[None]):
 
     def roots(self) -> list[Path]:
         """Folders the app keeps indexed: configured ones, then those named on the command line."""
-        roots = [Path(os.path.abspath(p)) for p in self.services.roots()]
+        roots = [absolute(p) for p in self.services.roots()]
         return roots + [p for p in self.extra_folders if p not in roots]
 
     @property
@@ -267,7 +267,7 @@ class TuiragApp(App[None]):
 
     def add_folder(self, folder: Path) -> bool:
         """Watch one more folder and save it in the config; False if it is not a folder."""
-        folder = Path(os.path.abspath(folder))
+        folder = absolute(folder)
         if not folder.is_dir():
             self.notify(f"not a folder: {folder}", severity="error", markup=False)
             return False
@@ -283,7 +283,7 @@ class TuiragApp(App[None]):
 
     def remove_folder(self, folder: Path) -> None:
         self.settings.index.folders = [
-            f for f in self.settings.index.folders if Path(os.path.abspath(f)) != folder
+            f for f in self.settings.index.folders if absolute(f) != folder
         ]
         self.extra_folders = [p for p in self.extra_folders if p != folder]
         self.save_settings()

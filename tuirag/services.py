@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuirag.config import Settings
+from tuirag.paths import resolved
 
 if TYPE_CHECKING:
     from tuirag.backends.embedder import Embedder
@@ -63,7 +64,7 @@ class Services:
 
     def roots(self) -> list[Path]:
         # resolved once (macOS /var is /private/var): ingest, watcher and rules then agree
-        return [Path(f).expanduser().resolve() for f in self.settings.index.folders]
+        return [resolved(f) for f in self.settings.index.folders]
 
     def indexer(self, extra_roots: list[Path] | None = None) -> Indexer:
         from tuirag.ingest.chunker import Chunker

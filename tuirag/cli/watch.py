@@ -29,6 +29,7 @@ from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.paths import resolved
 from tuirag.text import strip_controls
 
 if TYPE_CHECKING:
@@ -177,7 +178,7 @@ def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]
             lines.append((True, "watch", f"pid {state['pid']} watches {n} folders with OS events"))
     every = settings.watch.poll_interval_s
     for raw in settings.index.folders:
-        fs = filesystem_type(Path(raw).expanduser().resolve())
+        fs = filesystem_type(resolved(raw))
         if fs in NETWORK_FS:
             lines.append((None, "watch", f"{raw} is on {fs}: it will be polled every {every:g} s"))
     limit = inotify_watch_limit()

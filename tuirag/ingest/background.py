@@ -38,7 +38,6 @@ the OS dropped, and a queue overflow turns into one.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -53,7 +52,7 @@ from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Not
 from tuirag.ingest.pipeline import Indexer
 from tuirag.ingest.queue import ChangeQueue, Kind
 from tuirag.ingest.watcher import Watcher
-from tuirag.paths import within
+from tuirag.paths import resolved, within
 from tuirag.services import Services
 from tuirag.types import FileOutcome
 
@@ -422,7 +421,7 @@ class BackgroundIndexer:
 
 def _resolve(path: Path) -> Path:
     """Resolve once (macOS /var is /private/var): events, walks and records then agree."""
-    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+    return resolved(path)
 
 
 def _holder(lock: WriterLock) -> int:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -24,7 +23,7 @@ from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
 from tuirag.ingest.walk import link_problem, walk
-from tuirag.paths import within
+from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
 from tuirag.text import fts_text
@@ -132,7 +131,7 @@ class Indexer:
         A root that is gone, or ignored by the rules, loses its files. `on_file` hears
         of each file as it is taken up; `progress` of outcomes, which come a batch at a time.
         """
-        roots = [Path(os.path.abspath(r)) for r in roots]
+        roots = [absolute(r) for r in roots]
         live = [
             r
             for r in roots
@@ -169,7 +168,7 @@ class Indexer:
         outcomes: list[FileOutcome] = []
         gone = []
         for path in paths:
-            path = Path(os.path.abspath(path))
+            path = absolute(path)
             if (
                 not path.is_file()
                 or self.rules.reason(path, is_dir=False)
@@ -196,8 +195,8 @@ class Indexer:
 
     def forget(self, target: Path, keep: Iterable[Path] = ()) -> list[FileOutcome]:
         """Drop everything under `target` except what lies under a `keep` folder."""
-        target = Path(os.path.abspath(target))
-        kept = [Path(os.path.abspath(k)) for k in keep]
+        target = absolute(target)
+        kept = [absolute(k) for k in keep]
         paths = [
             p
             for p in self.store.file_records()

@@ -44,7 +44,7 @@ from watchdog.observers.polling import PollingObserverVFS
 
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
-from tuirag.paths import within
+from tuirag.paths import resolved, within
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +134,7 @@ class Watcher:
         self.rules = rules
         self.enqueue = enqueue
         self.notify = notify
-        self.poll_folders = [p.expanduser().resolve() for p in poll_folders or []]
+        self.poll_folders = [resolved(p) for p in poll_folders or []]
         self.poll_interval_s = poll_interval_s
         self.observer_factory = observer_factory
         self._watches: dict[Path, _Watch] = {}
