@@ -118,7 +118,7 @@ def test_models_list_pull_and_ps(ollama_server: OllamaServer) -> None:
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
     assert header.split() == ["NAME", "SIZE", "FAMILY", "PARAMS", "QUANT"]
-    assert row.split() == [DEFAULT_MODEL, "4.4", "GB", "qwen2", "7.6B", "Q4_K_M"]
+    assert row.split() == [DEFAULT_MODEL, "4.7", "GB", "qwen2", "7.6B", "Q4_K_M"]
 
     pulled = tuirag("models", "pull", "qwen2.5:0.5b")
     assert pulled.returncode == 0, pulled.stderr
@@ -130,7 +130,7 @@ def test_models_list_pull_and_ps(ollama_server: OllamaServer) -> None:
     ollama_server.loaded[DEFAULT_MODEL] = 0.0
     ps = tuirag("models", "ps").stdout.splitlines()
     assert ps[0].split() == ["NAME", "SIZE", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL"]
-    assert ps[1].split()[:6] == [DEFAULT_MODEL, "4.4", "GB", "4.4", "GB", "100%"]
+    assert ps[1].split()[:6] == [DEFAULT_MODEL, "4.7", "GB", "4.7", "GB", "100%"]
 
     missing = tuirag("models", "pull", "nope")
     assert missing.returncode == 1 and "file does not exist" in missing.stderr

@@ -7,6 +7,7 @@ import io
 from rich.console import Console
 
 from tuirag.cli.output import path_text
+from tuirag.text import human_bytes
 
 EVIL = "/tmp/a b/evil\x1b]52;c;SGk=\x07[bold].md"
 
@@ -27,3 +28,10 @@ def test_a_path_is_plain_text_in_a_pipe() -> None:
     out = io.StringIO()
     Console(file=out).print(path_text(EVIL, "bold"))
     assert out.getvalue() == "/tmp/a b/evil]52;c;SGk=[bold].md\n"
+
+
+def test_sizes_are_decimal_like_ollama_list() -> None:
+    assert human_bytes(999) == "999 B"
+    assert human_bytes(1500) == "1.5 kB"
+    assert human_bytes(4_683_087_332) == "4.7 GB"  # qwen2.5:7b-instruct-q4_K_M in `ollama list`
+    assert human_bytes(2_500_000_000_000) == "2500.0 GB"

@@ -13,16 +13,13 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
+from tuirag.text import human_bytes
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
     from tuirag.backends.ollama_llm import LoadedModel, ModelInfo
-
-
-def gigabytes(n: int) -> str:
-    return f"{n / 1e9:.1f} GB"
 
 
 class ModelsScreen(Screen[None]):
@@ -87,7 +84,7 @@ class ModelsScreen(Screen[None]):
         info = Text(f"Ollama {version} at ", style="bold") + untrusted(llm.host)
         if loaded:
             for m in loaded:
-                on_gpu = f"{gigabytes(m.size_vram)} of {gigabytes(m.size)} in VRAM"
+                on_gpu = f"{human_bytes(m.size_vram)} of {human_bytes(m.size)} in VRAM"
                 info.append("\nloaded: ")
                 info.append_text(untrusted(f"{m.name} · {on_gpu}"))
                 if m.context_length:
@@ -102,7 +99,7 @@ class ModelsScreen(Screen[None]):
             table.add_row(
                 active,
                 untrusted(m.name),
-                gigabytes(m.size),
+                human_bytes(m.size),
                 untrusted(m.quantization),
                 untrusted(m.parameter_size),
                 str(contexts.get(m.name, "?")),
