@@ -91,7 +91,7 @@ def rows(store: Store) -> list[dict[str, Any]]:
     """The chunks as this Store object sees them (another process's writes need refresh())."""
     if not store.count():
         return []
-    return store.chunks.to_arrow().select(["chunk_id", "path", "ordinal", "text"]).to_pylist()
+    return store.rows(["chunk_id", "path", "ordinal", "text"])
 
 
 def indexed_text(store: Store) -> dict[str, str]:

@@ -14,7 +14,7 @@ WRITES = ("delete_files", "delete_chunks", "add_chunks", "put_files")
 
 
 def _snapshot(store: Store) -> list[tuple[str, int, str]]:
-    rows = store.chunks.to_arrow().select(["path", "ordinal", "text"]).to_pylist()
+    rows = store.rows(["path", "ordinal", "text"])
     return sorted((r["path"], r["ordinal"], r["text"]) for r in rows)
 
 

@@ -28,7 +28,7 @@ PETS = "Cats sleep up to sixteen hours a day.\nDogs need a walk twice a day.\n"
 
 
 def _rows(store: Store) -> list[dict]:
-    return store.chunks.to_arrow().select(["path", "ordinal", "text", "chunk_id"]).to_pylist()
+    return store.rows(["path", "ordinal", "text", "chunk_id"])
 
 
 def test_ingest_then_search_finds_the_passage(services: Services, docs: Path) -> None:

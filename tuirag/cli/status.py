@@ -11,7 +11,7 @@ from rich.text import Text
 
 from tuirag.cli.common import services
 from tuirag.cli.output import console
-from tuirag.ingest import watchstate
+from tuirag.ingest import syncstate, watchstate
 from tuirag.text import human_bytes
 
 
@@ -26,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     store = svc.store
     records = store.file_records()
     by_status = Counter(r.status for r in records.values())
-    state_file = store.folder / "state.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = syncstate.read(store.folder)
     # failed and skipped files, and indexed ones with a warning (scanned pages left out)
     problems = sorted((r for r in records.values() if r.reason), key=lambda r: r.path)
     others = [f for f in index_folders(svc.data_dir) if f != store.folder]

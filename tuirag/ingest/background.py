@@ -220,7 +220,7 @@ class BackgroundIndexer:
                 store.refresh()
                 if (count := store.count()) != chunks:
                     chunks = count
-                    self._publish(Idle(store.files.count_rows("status = 'ok'"), chunks))
+                    self._publish(Idle(store.file_count(), chunks))
                 self._wait(self.refresh_s)
                 continue
             if self.writer_pid is not None:
@@ -375,7 +375,7 @@ class BackgroundIndexer:
 
     def _publish_idle(self) -> None:
         store = self._indexer_or_new().store
-        self._publish(Idle(store.files.count_rows("status = 'ok'"), store.count()))
+        self._publish(Idle(store.file_count(), store.count()))
 
     def _run_command(self, command: _Command) -> None:
         assert self._watcher is not None

@@ -8,17 +8,15 @@ repair a crash at any point (see `_flush`).
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from tuirag.backends.embedder import Embedder
-from tuirag.backends.store import FileRecord, Store, path_key
+from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
+from tuirag.ingest import syncstate
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
@@ -26,7 +24,6 @@ from tuirag.ingest.walk import link_problem, walk
 from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
-from tuirag.text import fts_text
 from tuirag.types import Chunk, FileOutcome, Section
 
 BATCH_CHUNKS = 256
@@ -115,7 +112,7 @@ class Indexer:
         self._sweep_orphans()
         self.store.optimize()
         report.seconds = time.monotonic() - started
-        self._save_state(report)
+        syncstate.write(self.store.folder, report.skipped, report.seconds)
         return report
 
     def resync(
@@ -290,12 +287,7 @@ class Indexer:
     # ---- batches --------------------------------------------------------
 
     def _flush(self) -> list[FileOutcome]:
-        """Embed and write the pending files.
-
-        Order: drop their file records, drop their old chunks, add the new chunks,
-        write the new records. A crash anywhere leaves files without a record,
-        which the next run re-indexes (deleting any partial chunks first).
-        """
+        """Embed the pending files and write them as one batch (see Store.write_batch)."""
         pending, self._pending = self._pending, []
         touched, self._touched = self._touched, []
         if not pending:
@@ -310,48 +302,26 @@ class Indexer:
         if missing:
             fresh = self.embedder.embed_documents([t for _, t in missing])
             known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
-        rows, outcomes, i = [], [], 0
+        records: list[FileRecord] = []
+        rows: list[NewChunk] = []
+        outcomes: list[FileOutcome] = []
+        i = 0
         new_hashes = {h for h, _ in missing}
         for item in pending:
-            rec = item.record
-            key = path_key(rec.path)
+            rec = replace(item.record, chunks=len(item.chunks))
+            records.append(rec)
             embedded = 0
             for chunk in item.chunks:
                 h = hashes[i]
                 embedded += h in new_hashes
                 new_hashes.discard(h)
-                rows.append(
-                    {
-                        "chunk_id": hashlib.blake2b(
-                            f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12
-                        ).hexdigest(),
-                        "path": rec.path,
-                        "path_key": key,
-                        "file_hash": rec.file_hash,
-                        "mtime_ns": rec.mtime_ns,
-                        "ordinal": chunk.ordinal,
-                        "kind": chunk.kind,
-                        "plugin": rec.plugin,
-                        "heading": chunk.heading,
-                        "page": chunk.page,
-                        "start_line": chunk.start_line,
-                        "end_line": chunk.end_line,
-                        "text": chunk.text,
-                        "search_text": fts_text(inputs[i]),
-                        "text_hash": h,
-                        "vector": np.asarray(known[h], dtype=np.float32),
-                    }
-                )
+                rows.append(NewChunk(rec, chunk, inputs[i], h, known[h]))
                 i += 1
             status = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
                 FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)  # type: ignore[arg-type]
             )
-        paths = [p.record.path for p in pending]
-        self.store.delete_files(paths)
-        self.store.delete_chunks(paths)
-        self.store.add_chunks(rows)
-        self.store.put_files([replace(p.record, chunks=len(p.chunks)) for p in pending] + touched)
+        self.store.write_batch(records, rows, touched)
         return outcomes
 
     def _sweep_orphans(self) -> None:
@@ -360,13 +330,3 @@ class Indexer:
         orphans = self.store.chunk_path_keys() - records
         if orphans:
             self.store.delete_chunk_keys(orphans)
-
-    def _save_state(self, report: IngestReport) -> None:
-        state = {
-            "last_update": time.time(),
-            "skipped": dict(report.skipped),
-            "seconds": report.seconds,
-        }
-        tmp = self.store.folder / "state.json.tmp"
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.store.folder / "state.json")
