@@ -234,7 +234,7 @@ class TuiragApp(App[None]):
 
     def index_event(self, event: IndexEvent) -> None:
         """Called on the event loop for each background-indexing event."""
-        from tuirag.ingest.events import Idle, Indexing, Notice
+        from tuirag.ingest.events import Idle, Indexing, Notice, Stopped
 
         writer = self.background.writer_pid if self.background is not None else None
         by_other = f" · indexed by pid {writer}" if writer is not None else ""
@@ -245,6 +245,8 @@ class TuiragApp(App[None]):
         elif isinstance(event, Notice):
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
             self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
+        elif isinstance(event, Stopped):
+            self.notify(event.message, severity="error", markup=False)
         self.index_events.publish(event)
 
     # ---- indexing ------------------------------------------------------------
@@ -255,14 +257,13 @@ class TuiragApp(App[None]):
         It is the index's single writer; when another process (`tuirag watch`) holds
         the writer lock it stays a reader and reports that process's progress.
         """
-        from tuirag.ingest.background import BackgroundIndexer
 
         def forward(event: IndexEvent) -> None:
             # post_message is thread-safe and never waits, so the indexer cannot block
             # on a busy (or closing) event loop
             self.post_message(IndexUpdate(event))
 
-        self.background = BackgroundIndexer(self.services, self.roots(), forward)
+        self.background = self.services.background_indexer(self.roots(), forward)
         self.background.start()
 
     def add_folder(self, folder: Path) -> bool:
