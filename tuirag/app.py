@@ -23,6 +23,7 @@ from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -45,10 +46,15 @@ if TYPE_CHECKING:
     from tuirag.answer.service import Answerer
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
-    from tuirag.ingest.events import IndexEvent
+    from tuirag.ingest.events import IndexEvent, NoticeLevel
     from tuirag.sessions import Session
 
 DARK, LIGHT = "textual-dark", "textual-light"
+SEVERITY: dict[NoticeLevel, SeverityLevel] = {
+    "info": "information",
+    "warning": "warning",
+    "error": "error",
+}
 
 
 class Command(NamedTuple):
@@ -128,7 +134,8 @@ class TuiragApp(App[None]):
             )
         self.theme = theme
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
-        self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)
+        # per app, not per class: Textual reads it from the instance
+        self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)  # type: ignore[misc]
         self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
@@ -243,8 +250,7 @@ class TuiragApp(App[None]):
         elif isinstance(event, Idle):
             self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
         elif isinstance(event, Notice):
-            severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
-            self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
+            self.notify(event.message, severity=SEVERITY[event.level], markup=False)
         elif isinstance(event, Stopped):
             self.notify(event.message, severity="error", markup=False)
         self.index_events.publish(event)

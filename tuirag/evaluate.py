@@ -217,8 +217,9 @@ class EvalReport:
             groups: dict[str, list[Outcome]] = {"all": mine}
             for attr in ("kind", "lang", "style"):
                 for value in sorted({getattr(o.question, attr) for o in mine} - {""}):
-                    group = [o for o in mine if getattr(o.question, attr) == value]
-                    groups[f"{attr}:{value}"] = group
+                    groups[f"{attr}:{value}"] = [
+                        o for o in mine if getattr(o.question, attr) == value
+                    ]
             for group, outcomes in groups.items():
                 p50 = statistics.median(o.millis for o in outcomes) if outcomes else 0.0
                 rows.append(Row(mode, group, score([o.rank for o in outcomes], self.ks), p50))

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +119,7 @@ class Answerer:
 
     async def ask(
         self, question: str, history: Sequence[Turn] = (), *, use_cache: bool = True
-    ) -> AsyncIterator[AnswerEvent]:
+    ) -> AsyncGenerator[AnswerEvent, None]:
         """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached."""
         s = self.settings
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []

@@ -27,7 +27,7 @@ from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
 from tuirag.text import fts_text
-from tuirag.types import Chunk, Hit
+from tuirag.types import Chunk, Hit, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     file_hash: str
-    status: str = "ok"
+    status: RecordStatus = "ok"
     reason: str = ""
     chunks: int = 0
     plugin: str = ""
@@ -354,7 +354,7 @@ class Store:
             return []
         arrow = (
             self.chunks.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
+            .distance_type("cosine")  # type: ignore[attr-defined]  # typed as the base builder
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
             .to_arrow()
@@ -370,7 +370,7 @@ class Store:
             return []
         columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
         arrow = (
-            self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
+            self.chunks.search(self._match(query), query_type="fts")
             .select(columns)
             .limit(k)
             .to_arrow()
@@ -382,6 +382,10 @@ class Store:
                 sim = float(np.dot(np.asarray(row.pop("vector"), dtype=np.float32), vector))
             hits.append(_hit(row, score=row["_score"], vector_score=sim))
         return hits
+
+    @staticmethod
+    def _match(query: str) -> MatchQuery:
+        return MatchQuery(fts_text(query), "search_text")  # type: ignore[call-arg]  # defaults
 
     def chunk_neighbours(self, path: str) -> list[Hit]:
         """All chunks of one file in order (for previews)."""

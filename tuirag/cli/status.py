@@ -79,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
             Text(f"{label}: ", style="red" if p.status == "failed" else "yellow")
             + Text(f"{p.path}: {p.reason}")
         )
-    for folder in others:
-        size = human_bytes(folder_bytes(folder))
-        note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
+    for other in others:
+        size = human_bytes(folder_bytes(other))
+        note = f"another index (other embedding model): {other} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
     return 0

@@ -24,7 +24,7 @@ from tuirag.ingest.walk import link_problem, walk
 from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
-from tuirag.types import Chunk, FileOutcome, Section
+from tuirag.types import Chunk, FileOutcome, OutcomeStatus, RecordStatus, Section
 
 BATCH_CHUNKS = 256
 BATCH_FILES = 64
@@ -38,7 +38,7 @@ class IngestReport:
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> files not considered
     seconds: float = 0.0
 
-    def count(self, status: str) -> int:
+    def count(self, status: OutcomeStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
@@ -223,6 +223,7 @@ class Indexer:
         same_version = record is not None and record.parser_version == version
         if (
             not force
+            and record is not None
             and same_version
             and record.size == st.st_size
             and record.mtime_ns == st.st_mtime_ns
@@ -244,7 +245,7 @@ class Indexer:
         except OSError as exc:
             return self._record_problem(base, "failed", f"cannot read: {exc.strerror}")
         base = replace(base, file_hash=digest)
-        if not force and same_version and record.file_hash == digest:
+        if not force and record is not None and same_version and record.file_hash == digest:
             # touched but not changed: refresh the record with the next batch, embed nothing
             self._touched.append(replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns))
             return [FileOutcome(str(path), "unchanged", chunks=record.chunks), *self._maybe_flush()]
@@ -255,7 +256,8 @@ class Indexer:
             and same_version
             and not force
         ):
-            return [FileOutcome(str(path), record.status, reason=record.reason)]  # known bad
+            known_bad: OutcomeStatus = record.status
+            return [FileOutcome(str(path), known_bad, reason=record.reason)]
         try:
             sections = self.parse(plugin, path)
         except ParseFailed as exc:
@@ -272,7 +274,9 @@ class Indexer:
         self._pending.append(_Pending(replace(base, reason=warning), chunks))
         return self._maybe_flush()
 
-    def _record_problem(self, base: FileRecord, status: str, reason: str) -> list[FileOutcome]:
+    def _record_problem(
+        self, base: FileRecord, status: RecordStatus, reason: str
+    ) -> list[FileOutcome]:
         """A file that yields no chunks: its record (and the removal of old chunks) joins
         the batch, so a folder of bad files costs no extra commits."""
         self._pending.append(_Pending(replace(base, status=status, reason=reason), []))
@@ -317,9 +321,9 @@ class Indexer:
                 new_hashes.discard(h)
                 rows.append(NewChunk(rec, chunk, inputs[i], h, known[h]))
                 i += 1
-            status = "indexed" if rec.status == "ok" else rec.status
+            status: OutcomeStatus = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
-                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)  # type: ignore[arg-type]
+                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)
             )
         self.store.write_batch(records, rows, touched)
         return outcomes

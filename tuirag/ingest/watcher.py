@@ -42,6 +42,7 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
+from tuirag.ingest.events import NoticeLevel
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
 from tuirag.paths import resolved, within
@@ -49,7 +50,7 @@ from tuirag.paths import resolved, within
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[str, Kind], None]
-Notify = Callable[[str, str], None]  # message, level
+Notify = Callable[[str, NoticeLevel], None]  # message, level
 
 # opened / closed-without-write / folder-modified events are noise: every read of a
 # file (our own parser's included) would wake us up

@@ -51,7 +51,7 @@ class Welcome(Vertical):
 
 
 class ChatScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -94,7 +94,9 @@ class ChatScreen(Screen[None]):
         if app.roots():
             return
         await app.index_ready.wait()
-        if app.index_error or app.roots() or await asyncio.to_thread(app.services.store.count):
+        if app.index_error or app.roots():
+            return
+        if await asyncio.to_thread(app.services.store.count):
             return
         conversation = self.query_one("#conversation")
         if not conversation.query(TurnView):

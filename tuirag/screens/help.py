@@ -25,7 +25,7 @@ ABOUT = (
 
 
 class HelpScreen(ModalScreen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),

@@ -53,7 +53,7 @@ def folder_counts(records: dict[str, FileRecord], roots: list[Path]) -> dict[Pat
 
 
 class IndexScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class ModelsScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -94,16 +94,16 @@ class ModelsScreen(Screen[None]):
         self.query_one("#ollama-info", Static).update(info)
         table = self.query_one("#model-table", DataTable)
         table.clear()
-        for m in sorted(models, key=lambda m: m.name):
-            active = "●" if m.name == self.app.settings.ollama.model else ""
+        for model in sorted(models, key=lambda m: m.name):
+            active = "●" if model.name == self.app.settings.ollama.model else ""
             table.add_row(
                 active,
-                untrusted(m.name),
-                human_bytes(m.size),
-                untrusted(m.quantization),
-                untrusted(m.parameter_size),
-                str(contexts.get(m.name, "?")),
-                key=m.name,
+                untrusted(model.name),
+                human_bytes(model.size),
+                untrusted(model.quantization),
+                untrusted(model.parameter_size),
+                str(contexts.get(model.name, "?")),
+                key=model.name,
             )
         if not models:
             self.query_one("#pull-state", Static).update(

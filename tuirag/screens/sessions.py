@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 
 class SessionsScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
