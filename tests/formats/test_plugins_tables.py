@@ -114,7 +114,7 @@ def test_non_utf8_and_broken_workbooks_are_reported(tmp_path: Path) -> None:
 
 
 def test_chunker_packs_rows_evenly_and_never_mixes_tables() -> None:
-    from tuirag.formats.tables import table_sections
+    from tuirag.formats.common import table_sections
 
     def rows(n: int, width: int = 1):
         return [(i, i, [f"item{i}", "word " * width]) for i in range(1, n + 1)]
@@ -132,7 +132,7 @@ def test_chunker_packs_rows_evenly_and_never_mixes_tables() -> None:
 
 
 def test_a_row_too_big_for_a_chunk_is_split_with_the_header_repeated() -> None:
-    from tuirag.formats.tables import table_sections
+    from tuirag.formats.common import table_sections
 
     huge = " ".join(f"w{i}" for i in range(90))  # cells are capped at 300 characters
     sections = list(table_sections([(1, 1, ["k", "v"]), (2, 2, ["big", huge]), (3, 3, ["s", "1"])]))

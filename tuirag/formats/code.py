@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.text import read_text
+from tuirag.formats.common import read_text
 from tuirag.plugins.base import FormatPlugin
 from tuirag.types import Section
 
