@@ -15,10 +15,11 @@ from tests.ollama_fixtures import requires_real_model
 from tests.ollama_server import SMALL_MODEL, OllamaServer
 from tuirag.answer import prompt
 from tuirag.answer.budget import TokenCounter, fit
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Token, Turn
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Token
 from tuirag.answer.rewrite import REWRITE_PROMPT
 from tuirag.answer.service import Answerer
 from tuirag.services import Services
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 PRODUCT = """# Zephyr 3000 blender

@@ -25,11 +25,12 @@ import numpy as np
 
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token, Turn
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token
 from tuirag.backends.chat import ChatModel, make_chat_model
 from tuirag.backends.ollama_llm import ChatStats, LlmError
 from tuirag.config import ConfigError
 from tuirag.services import Services
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 

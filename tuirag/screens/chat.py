@@ -153,12 +153,11 @@ class ChatScreen(Screen[None]):
     async def answer(self, view: TurnView, fresh: bool = False) -> None:
         """Stream one answer into `view`; `fresh` skips the answer cache (regenerate)."""
         from tuirag.answer.events import Failed, Finished, Retrieved, Token
-        from tuirag.answer.events import Turn as Exchange
 
         app, turn = self.app, view.turn
         session = self.session
         assert session is not None
-        history = [Exchange(q, a) for q, a in session.history(before=turn)]
+        history = session.history(before=turn)
         try:
             answerer = await app.answerer()
             if answerer is None:
