@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing import resource_tracker
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
@@ -34,7 +33,7 @@ from tuirag.config import ConfigError, Settings
 from tuirag.paths import absolute
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
-from tuirag.screens.help import HelpScreen
+from tuirag.screens.help import HelpScreen, commands
 from tuirag.screens.index import IndexScreen
 from tuirag.screens.models import ModelsScreen
 from tuirag.screens.sessions import SessionsScreen
@@ -47,7 +46,6 @@ if TYPE_CHECKING:
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent, NoticeLevel
-    from tuirag.sessions import Session
 
 DARK, LIGHT = "textual-dark", "textual-light"
 SEVERITY: dict[NoticeLevel, SeverityLevel] = {
@@ -55,13 +53,6 @@ SEVERITY: dict[NoticeLevel, SeverityLevel] = {
     "warning": "warning",
     "error": "error",
 }
-
-
-class Command(NamedTuple):
-    key: str  # as the footer shows it, e.g. "^n" or "f1, ?"
-    description: str
-    action: str
-    node: App[Any] | Screen[Any]  # where the action runs
 
 
 class IndexUpdate(Message):
@@ -369,19 +360,6 @@ class TuiragApp(App[None]):
         if isinstance(chat, ChatScreen):
             self.call_later(chat.resume, session)
 
-    def export_session(self, session: Session) -> None:
-        """Write the session as Markdown into the current folder."""
-        from tuirag.sessions import export_markdown
-
-        name = re.sub(r"[^\w-]+", "-", session.title.lower()).strip("-")[:40] or "session"
-        target = Path.cwd() / f"tuirag-{name}.md"
-        try:
-            target.write_text(export_markdown(session), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"cannot write {target}: {exc.strerror}", severity="error", markup=False)
-            return
-        self.notify(f"Exported to {target}", markup=False)
-
     # ---- actions -------------------------------------------------------------
 
     def key_label(self, action_id: str) -> str:
@@ -390,57 +368,13 @@ class TuiragApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(list(self.commands(self.screen))))
+            self.push_screen(HelpScreen(commands(self, self.screen)))
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK
 
-    def commands(self, screen: Screen[Any]) -> Iterable[Command]:
-        """Every action bound on `screen` or the app, with its keys: for help and the palette."""
-        seen = set()
-        found: list[tuple[Command, str | None]] = []
-        for key, active in screen.active_bindings.items():
-            binding, node = active.binding, active.node
-            if not isinstance(node, App | Screen):
-                continue  # a widget's own editing keys (Input's cursor moves, …)
-            if binding.system or not binding.description or (node, binding.action) in seen:
-                continue
-            seen.add((node, binding.action))
-            shown = [
-                self.get_key_display(a.binding)
-                for a in screen.active_bindings.values()
-                if a.binding.action == binding.action and a.node is node
-            ]
-            found.append(
-                (
-                    Command(
-                        ", ".join(dict.fromkeys(shown)) or key,
-                        binding.description,
-                        binding.action,
-                        node,
-                    ),
-                    binding.id,
-                )
-            )
-        # the keymap moves rebound keys to the end of their screen's list: keep tuirag.keys'
-        # order, with Textual's own keys (Tab, the palette) before or after as they were
-        nodes = {node: n for n, node in enumerate(dict.fromkeys(c.node for c, _ in found))}
-        ids = {action_id: n for n, action_id in enumerate(keys.DEFAULTS)}
-        first: dict[object, int] = {}
-        for n, (command, action_id) in enumerate(found):
-            if action_id in ids:
-                first.setdefault(command.node, n)
-
-        def rank(n: int) -> tuple[int, int, int]:
-            command, action_id = found[n]
-            if action_id in ids:
-                return nodes[command.node], 1, ids[action_id]
-            return nodes[command.node], 0 if n < first.get(command.node, n + 1) else 2, n
-
-        return [found[n][0] for n in sorted(range(len(found)), key=rank)]
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for command in self.commands(screen):
+        for command in commands(self, screen):
             yield SystemCommand(
                 command.description,
                 f"key: {command.key}",

@@ -228,3 +228,14 @@ def export_markdown(session: Session) -> str:
             lines.append(f"[^{number}]: {path}" + (f", {locator}" if locator else ""))
         lines.append("")
     return "\n".join(lines)
+
+
+def export_file(session: Session, folder: Path) -> Path:
+    """Write `session` as Markdown into `folder`, named after its title; the file written."""
+    name = re.sub(r"[^\w-]+", "-", session.title.lower()).strip("-")[:40] or "session"
+    target = folder / f"tuirag-{name}.md"
+    try:
+        target.write_text(export_markdown(session), encoding="utf-8")
+    except OSError as exc:
+        raise SessionError(f"cannot write {target}: {exc.strerror}") from None
+    return target

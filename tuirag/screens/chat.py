@@ -24,6 +24,7 @@ from textual.widgets import Button, Footer, Input, Static
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
+from tuirag.screens.sessions import export_session
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.sources import SourcesList
@@ -237,7 +238,7 @@ class ChatScreen(Screen[None]):
         if self.session is None or not self.session.turns:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        self.app.export_session(self.session)
+        export_session(self, self.session)
 
     def action_toggle_sources(self) -> None:
         sources = self.query_one("#sources")
