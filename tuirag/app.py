@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from tuirag import keys
 from tuirag.config import ConfigError, Settings
-from tuirag.paths import absolute
+from tuirag.folders import Folders
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen, commands
@@ -109,11 +109,11 @@ class TuiragApp(App[None]):
         self.settings = settings
         self.services = services
         self.sessions = sessions
-        self.extra_folders = [absolute(p) for p in extra_folders]
         self.clock = clock
         self._llm = llm
         self._answerer: Answerer | None = None
         self.background: BackgroundIndexer | None = None
+        self.folders = Folders(settings, services.roots, extra_folders, lambda: self.background)
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
@@ -135,11 +135,6 @@ class TuiragApp(App[None]):
 
     # ---- composition ------------------------------------------------------
 
-    def roots(self) -> list[Path]:
-        """Folders the app keeps indexed: configured ones, then those named on the command line."""
-        roots = [absolute(p) for p in self.services.roots()]
-        return roots + [p for p in self.extra_folders if p not in roots]
-
     @property
     def llm(self) -> OllamaLLM:
         if self._llm is None:
@@ -147,19 +142,6 @@ class TuiragApp(App[None]):
 
             self._llm = OllamaLLM(self.settings.ollama)
         return self._llm
-
-    def config_path(self) -> Path:
-        from tuirag import paths
-
-        return self.settings.source or paths.config_file()
-
-    def save_settings(self) -> None:
-        """Write settings changed in the app back to the config file (atomically)."""
-        from tuirag import config_file
-
-        path = self.config_path()
-        config_file.write(path, self.settings)
-        self.settings.source = path
 
     def set_status(self, **changes: Any) -> None:
         self.status = replace(self.status, **changes)
@@ -260,46 +242,8 @@ class TuiragApp(App[None]):
             # on a busy (or closing) event loop
             self.post_message(IndexUpdate(event))
 
-        self.background = self.services.background_indexer(self.roots(), forward)
+        self.background = self.services.background_indexer(self.folders.roots(), forward)
         self.background.start()
-
-    def add_folder(self, folder: Path) -> bool:
-        """Watch one more folder and save it in the config; False if it is not a folder."""
-        folder = absolute(folder)
-        if not folder.is_dir():
-            self.notify(f"not a folder: {folder}", severity="error", markup=False)
-            return False
-        if str(folder) not in self.settings.index.folders:
-            self.settings.index.folders.append(str(folder))
-            self.save_settings()
-            self.notify(
-                f"Watching {folder} (saved in {self.config_path()}){self._by_other()}", markup=False
-            )
-        if self.background is not None:
-            self.background.add_folder(folder)  # queued: applies here only if this app writes
-        return True
-
-    def remove_folder(self, folder: Path) -> None:
-        self.settings.index.folders = [
-            f for f in self.settings.index.folders if absolute(f) != folder
-        ]
-        self.extra_folders = [p for p in self.extra_folders if p != folder]
-        self.save_settings()
-        if self.background is not None:
-            self.background.remove_folder(folder, forget=True)
-        self.notify(
-            f"No longer watching {folder}; its files leave the index{self._by_other()}",
-            markup=False,
-        )
-
-    def _by_other(self) -> str:
-        """While `tuirag watch` writes the index, it applies folder changes from the config."""
-        writer = self.background.writer_pid if self.background is not None else None
-        return f"; the indexing process (pid {writer}) will pick it up" if writer else ""
-
-    def reindex(self, folder: Path | None = None, force: bool = False) -> None:
-        if self.background is not None:
-            self.background.reindex(folder, force=force)
 
     async def action_quit(self) -> None:
         """Let the indexer finish its batch first (off the event loop, so the UI says so).
@@ -342,7 +286,7 @@ class TuiragApp(App[None]):
     def use_model(self, name: str) -> None:
         self.settings.ollama.model = name
         self.llm.model = name
-        self.save_settings()
+        self.folders.save_settings()
         self.set_status(model=name)
         self.notify(f"Answering with {name}", markup=False)
         self.check_ollama()

@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
+from tuirag.screens.index import add_folder
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.screens.sessions import export_session
@@ -92,10 +93,10 @@ class ChatScreen(Screen[None]):
     async def show_empty_state(self) -> None:
         """Offer to index something when there is neither a folder nor an index."""
         app = self.app
-        if app.roots():
+        if app.folders.roots():
             return
         await app.index_ready.wait()
-        if app.index_error or app.roots():
+        if app.index_error or app.folders.roots():
             return
         if await asyncio.to_thread(app.services.store.count):
             return
@@ -105,13 +106,13 @@ class ChatScreen(Screen[None]):
 
     @on(Button.Pressed, "#index-cwd")
     def _index_cwd(self) -> None:
-        if self.app.add_folder(Path.cwd()):
+        if add_folder(self, self.app.folders, Path.cwd()):
             self.query("#welcome").remove()
 
     @on(Button.Pressed, "#index-other")
     def _index_other(self) -> None:
         def chosen(folder: str | None) -> None:
-            if folder and self.app.add_folder(Path(folder).expanduser()):
+            if folder and add_folder(self, self.app.folders, Path(folder)):
                 self.query("#welcome").remove()
 
         self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)
@@ -270,12 +271,16 @@ class ChatScreen(Screen[None]):
 
     def _show_sources(self, view: TurnView, note: str = "") -> None:
         if view is self.selected:
-            self.query_one("#sources", SourcesList).show(view.turn.sources, self.app.roots(), note)
+            self.query_one("#sources", SourcesList).show(
+                view.turn.sources, self.app.folders.roots(), note
+            )
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
         self._select(message.view)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
         hit = message.hit
-        title = short_path(hit.path, self.app.roots()) + (f"  {hit.locator}" if hit.locator else "")
+        title = short_path(hit.path, self.app.folders.roots()) + (
+            f"  {hit.locator}" if hit.locator else ""
+        )
         self.app.push_screen(PreviewScreen(hit, title))
