@@ -17,17 +17,17 @@ import time
 from pathlib import Path
 
 import pytest
-from cli_run import tuirag
-from conftest import write
-from hostile_files import (
+
+from tests.adversarial.hostile_files import (
     entity_bomb_docx,
     entity_bomb_html,
     many_page_pdf,
     sparse_file,
     zip_bomb,
 )
-from watch_helpers import assert_consistent
-
+from tests.cli_run import tuirag
+from tests.helpers import write
+from tests.watch_helpers import assert_consistent
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.walk import walk
 from tuirag.services import Services

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tuirag.formats.text import MarkdownPlugin, TextPlugin, read_text
+from tuirag.formats.common import read_text
+from tuirag.formats.text import MarkdownPlugin, TextPlugin
 from tuirag.plugins.base import PluginError
 
 PEAK = """

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_run import tuirag
 
+from tests.cli_run import tuirag
 from tuirag import config
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from cli_run import tuirag
-from conftest import write
 
+from tests.cli_run import tuirag
+from tests.helpers import write
 from tuirag.services import Services
 
 

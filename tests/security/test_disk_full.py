@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_run import tuirag
+
+from tests.cli_run import tuirag
 
 WORDS = [
     "harbour",

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import write
-from watch_helpers import Recorder, fast_watch_settings, real_folder, settle, watching
-
+from tests.helpers import write
+from tests.watch_helpers import Recorder, fast_watch_settings, real_folder, settle, watching
 from tuirag.services import Services
 
 

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import write
-from ollama_server import OllamaServer
 
+from tests.helpers import write
+from tests.ollama_server import OllamaServer
 from tuirag.answer.prompt import build_messages
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.secrets import redact, secret_in_text

@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
-from cli_run import foreign_escapes, tuirag, tuirag_tty
-from ollama_server import OllamaServer
+
+from tests.cli_run import foreign_escapes, tuirag, tuirag_tty
+from tests.ollama_server import OllamaServer
 
 HOSTILE = {
     "osc52": "clip\x1b]52;c;cHduZWQ=\x1b\\board",  # writes the clipboard

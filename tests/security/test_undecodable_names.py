@@ -7,9 +7,8 @@ import os
 import time
 from pathlib import Path
 
-from cli_run import tuirag
-from watch_helpers import Recorder, fast_watch_settings, real_folder, settle, watching
-
+from tests.cli_run import tuirag
+from tests.watch_helpers import Recorder, fast_watch_settings, real_folder, settle, watching
 from tuirag.services import Services
 
 LATIN = b"latin\xe9name.txt"

@@ -12,8 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from watch_helpers import assert_consistent
-
+from tests.watch_helpers import assert_consistent
 from tuirag.services import Services
 
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tuirag.answer.events import Turn
 from tuirag.ingest.secrets import redact
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 SYSTEM_PROMPT = """\

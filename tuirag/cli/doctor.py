@@ -64,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
     from tuirag.cli.watch import watch_checks
     from tuirag.privacy import remote_notices
 
-    for line in remote_notices(settings):
-        report(None, "privacy", line)
+    for notice in remote_notices(settings):
+        report(None, "privacy", notice)
     for line in [*extra_checks(settings), *watch_checks(settings)]:
         report(*line)
     return 1 if failures else 0

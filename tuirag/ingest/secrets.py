@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 # detect-secrets plugin class -> what a user is told was found
 _DETECT_SECRETS = {
@@ -85,6 +86,7 @@ def rules() -> tuple[Rule, ...]:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
     found = [Rule(re.compile(p), what) for p, what in _EXTRA]
+    plugin: Any
     for plugin in get_mapping_from_secret_type_to_class().values():
         what = _DETECT_SECRETS.get(plugin.__name__)
         if what is not None:
