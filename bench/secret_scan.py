@@ -16,7 +16,7 @@ import sys
 import sysconfig
 import time
 
-from tuirag.ingest.secrets import rules
+from tuirag.credentials import rules
 
 
 def texts(roots: list[str]):

@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 
 from tests.helpers import write
+from tuirag.credentials import secret_in_text
 from tuirag.ingest.ignore import IgnoreRules
-from tuirag.ingest.secrets import secret_in_text
 from tuirag.ingest.walk import walk
 
 

@@ -45,7 +45,7 @@ def test_deleted_data_files_fail_doctor_and_search_then_repair_rebuilds(
     doctor = tuirag("doctor")
     assert doctor.returncode == 1
     [line] = [x for x in _lines(doctor) if "index:" in x]
-    assert line.startswith("FAIL index: the chunks table cannot be read: lance error: Not found")
+    assert line.startswith("FAIL index: the index tables cannot be read: lance error: Not found")
     assert line.endswith("; run `tuirag ingest --repair`")
     search = tuirag("search", "lighthouse")
     assert search.returncode == 3

@@ -12,8 +12,8 @@ import pytest
 from tests.helpers import write
 from tests.ollama_server import OllamaServer
 from tuirag.answer.prompt import build_messages
+from tuirag.credentials import redact, secret_in_text
 from tuirag.ingest.ignore import IgnoreRules
-from tuirag.ingest.secrets import redact, secret_in_text
 from tuirag.services import Services
 from tuirag.types import Hit
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tuirag.ingest.secrets import redact
+from tuirag.credentials import redact
 from tuirag.sessions import Turn
 from tuirag.types import Hit
 

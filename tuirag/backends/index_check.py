@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from tuirag.backends.store import CHUNKS, FILES, Store, StoreError
+from tuirag.backends.store import Store, StoreError
 from tuirag.errors import lance_reason
 
 
@@ -25,20 +25,18 @@ class Damage:
 
 def check(store: Store) -> list[Damage]:
     """What is broken in `store`; empty when every table and search index reads."""
-    damage = []
-    for name, table in ((CHUNKS, store.chunks), (FILES, store.files)):
-        try:
-            listed = table.count_rows()
-            readable = table.to_arrow().num_rows
-        except Exception as exc:  # lance raises OSError, RuntimeError or ValueError
-            damage.append(Damage(f"the {name} table cannot be read: {lance_reason(exc)}", False))
-            continue
-        if readable != listed:
-            lost = f"the {name} table lists {listed} rows but {readable} read"
-            damage.append(Damage(lost, False))
-    if damage or not store.count():
+    try:
+        rows = store.readable_rows()
+    except Exception as exc:  # lance raises OSError, RuntimeError or ValueError
+        return [Damage(f"the index tables cannot be read: {lance_reason(exc)}", False)]
+    damage = [
+        Damage(f"the {name} table lists {listed} rows but {readable} read", False)
+        for name, (listed, readable) in rows.items()
+        if listed != readable
+    ]
+    row = None if damage else store.sample_chunk()
+    if row is None:
         return damage
-    row = store.chunks.search().select(["path", "search_text", "vector"]).limit(1).to_list()[0]
     word = next(iter(re.findall(r"\w{3,}", row["search_text"])), "")
     probes = [
         ("the full-text index", lambda: store.text_search(word, 1)),
@@ -74,8 +72,7 @@ def repair(folder: Path, embedder_key: str, dim: int) -> str:
     if not damage:
         return "the index reads whole; nothing to repair"
     if store is not None and all(d.search_index_only for d in damage):
-        for index in store.chunks.list_indices():
-            store.chunks.drop_index(index.name)
+        store.drop_search_indexes()
         store.optimize()
         if not check(store):
             return "rebuilt the damaged search indexes from the index's own data"

@@ -349,6 +349,26 @@ class Store:
         for table in (self.chunks, self.files):
             table.optimize(cleanup_older_than=retention)
 
+    # ---- verification (tuirag doctor, ingest --repair) ---------------------
+
+    def readable_rows(self) -> dict[str, tuple[int, int]]:
+        """Per table, the rows its manifest lists and the rows that read back: every
+        data file is opened, so a deleted or truncated one raises here."""
+        return {
+            name: (table.count_rows(), table.to_arrow().num_rows)
+            for name, table in ((CHUNKS, self.chunks), (FILES, self.files))
+        }
+
+    def sample_chunk(self) -> dict[str, Any] | None:
+        """One chunk row (path, search_text, vector), to probe the search indexes."""
+        rows = self.chunks.search().select(["path", "search_text", "vector"]).limit(1).to_list()
+        return rows[0] if rows else None
+
+    def drop_search_indexes(self) -> None:
+        """Drop the full-text, B-tree and vector indexes; optimize() builds them again."""
+        for index in self.chunks.list_indices():
+            self.chunks.drop_index(index.name)
+
     def disk_bytes(self) -> int:
         return folder_bytes(self.folder)
 

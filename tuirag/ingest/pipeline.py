@@ -17,11 +17,11 @@ from pathlib import Path
 from tuirag.backends.diskspace import space_is_low
 from tuirag.backends.embedder import Embedder
 from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
+from tuirag.credentials import secret_in_text
 from tuirag.ingest import syncstate
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.parse import ParseFailed, parse_file
-from tuirag.ingest.secrets import secret_in_text
 from tuirag.ingest.walk import link_problem, walk
 from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
