@@ -173,3 +173,36 @@ def test_100k_tiny_files_are_walked_in_bounded_time(tmp_path: Path) -> None:
     found = walk([root], IgnoreRules([root]), follow_symlinks=False)
     assert len(found.files) == 100_000
     assert time.monotonic() - started < 300
+
+
+@pytest.mark.timeout(900)
+def test_kill_9_of_watch_mid_work_then_restart_matches_the_disk(
+    services: Services, docs: Path
+) -> None:
+    rng = random.Random(11)
+    vocabulary = [f"term{n}" for n in range(4000)]
+    for i in range(100):
+        body = " ".join(rng.choice(vocabulary) for _ in range(100))
+        write(docs / f"w{i:03}.md", f"# Watched {i}\n\n{body}\n")
+    for _ in range(2):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tuirag", "watch", str(docs)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
+        assert proc.stdout is not None
+        deadline = time.monotonic() + 300
+        while "indexed " not in proc.stdout.readline():  # mid-work from here
+            assert time.monotonic() < deadline and proc.poll() is None
+        for i in rng.sample(range(100), 5):  # edits and a delete while it works
+            write(docs / f"w{i:03}.md", f"# Watched {i}\n\nedited {rng.random()}\n")
+        (docs / f"w{rng.randrange(100):03}.md").unlink(missing_ok=True)
+        time.sleep(rng.random() * 2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+    final = tuirag("ingest", str(docs), timeout=600)
+    assert final.returncode == 0 and "Traceback" not in final.stderr, final.stderr
+    services.store.refresh()
+    assert set(services.store.file_records()) == {str(p) for p in docs.glob("*.md")}
+    assert_consistent(services.store)
