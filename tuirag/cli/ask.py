@@ -15,7 +15,7 @@ from rich.text import Text
 
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text, print_json
+from tuirag.cli.output import console, name_text, note, path_text, print_json
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
 from tuirag.text import safe_name, strip_controls
@@ -162,13 +162,13 @@ def _print_after(outcome: _Outcome) -> None:
 
 
 def _where(hit: Hit) -> str:
-    return safe_name(hit.path) + (f" {hit.locator}" if hit.locator else "")
+    return safe_name(hit.path + (f" {hit.locator}" if hit.locator else ""))
 
 
 def _source_line(n: int, hit: Hit) -> Text:
     line = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path)
     if hit.locator:
-        line += Text(f"  {hit.locator}", style="cyan")
+        line += name_text(f"  {hit.locator}", style="cyan")
     return line
 
 

@@ -7,7 +7,7 @@ import argparse
 from rich.text import Text
 
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text, print_json
+from tuirag.cli.output import console, name_text, note, path_text, print_json
 from tuirag.search.retrieval import MODES
 from tuirag.text import strip_controls
 from tuirag.types import Hit
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
 def format_hit(n: int, hit: Hit) -> Text:
     title = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path, "bold")
     if hit.locator:
-        title += Text(f"  {hit.locator}", style="cyan")
+        title += name_text(f"  {hit.locator}", style="cyan")  # a heading comes from the file
     title += Text(f"  score {hit.score:.4f}", style="dim")
     if hit.vector_score is not None and hit.vector_score != hit.score:
         title += Text(f" (cosine {hit.vector_score:.3f})", style="dim")
