@@ -20,14 +20,14 @@ def test_a_path_is_an_osc8_link_in_a_terminal_with_its_escapes_defused() -> None
         "\x1b]8;id=" in text
         and "file:///tmp/a%20b/evil%1B%5D52%3Bc%3BSGk%3D%07%5Bbold%5D.md" in text
     )
-    assert "/tmp/a b/evil]52;c;SGk=[bold].md" in text  # shown literally, ESC and BEL removed
+    assert "/tmp/a b/evil\\x1b]52;c;SGk=\\x07[bold].md" in text  # ESC and BEL shown escaped
     assert "\x1b]52" not in text and "\x07" not in text
 
 
 def test_a_path_is_plain_text_in_a_pipe() -> None:
     out = io.StringIO()
     Console(file=out).print(path_text(EVIL, "bold"))
-    assert out.getvalue() == "/tmp/a b/evil]52;c;SGk=[bold].md\n"
+    assert out.getvalue() == "/tmp/a b/evil\\x1b]52;c;SGk=\\x07[bold].md\n"
 
 
 def test_sizes_are_decimal_like_ollama_list() -> None:

@@ -45,7 +45,8 @@ def path_text(path: str, style: str = "") -> Text:
     """A path shown literally, clickable (OSC 8 file:// link) in terminals that support it."""
     shown = safe_name(path)
     try:
-        uri = Path(path).as_uri() if Path(path).is_absolute() and shown == path else ""
-    except ValueError:
+        # as_uri percent-encodes controls; surrogates (undecodable bytes) raise
+        uri = Path(path).as_uri() if Path(path).is_absolute() else ""
+    except (ValueError, UnicodeEncodeError):
         uri = ""
     return Text(shown, style=Style.parse(style) + Style(link=uri) if uri else style)
