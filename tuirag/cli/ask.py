@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from rich.text import Text
 
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text
+from tuirag.cli.output import console, note, path_text, reader_gone
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
 from tuirag.text import strip_controls
@@ -76,8 +75,7 @@ def run(args: argparse.Namespace) -> int:
     answerer = Answerer(svc, llm)
     outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
     if outcome.reader_gone:
-        # nobody reads any more; point stdout at /dev/null so exit's flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reader_gone()
         return 0
     if args.json:
         print(json.dumps(_as_json(outcome), ensure_ascii=False, indent=2))
