@@ -46,9 +46,11 @@ if TYPE_CHECKING:
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent
+    from tuirag.search.no_match import IndexState
     from tuirag.sessions import Session
 
 DARK, LIGHT = "textual-dark", "textual-light"
+OTHER_WRITER_WAIT_S = 60.0  # for the first chunks of an index another process fills
 
 
 class Command(NamedTuple):
@@ -119,6 +121,8 @@ class TuiragApp(App[None]):
         self.background: BackgroundIndexer | None = None
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
+        # (done, total) while this app's indexer works through a pass; None when idle
+        self.index_progress: tuple[int, int] | None = None
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
         theme = settings.ui.theme or DARK
         if theme not in self.available_themes:
@@ -239,8 +243,10 @@ class TuiragApp(App[None]):
         writer = self.background.writer_pid if self.background is not None else None
         by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
+            self.index_progress = (event.done, event.total)
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
         elif isinstance(event, Idle):
+            self.index_progress = None
             self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
         elif isinstance(event, Notice):
             severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
@@ -263,6 +269,7 @@ class TuiragApp(App[None]):
             self.post_message(IndexUpdate(event))
 
         self.background = BackgroundIndexer(self.services, self.roots(), forward)
+        self.index_progress = (0, 0)  # its start-up scan runs until the first Idle
         self.background.start()
 
     def add_folder(self, folder: Path) -> bool:
@@ -338,8 +345,47 @@ class TuiragApp(App[None]):
             return None
         if self._answerer is None:
             module = await asyncio.to_thread(importlib.import_module, "tuirag.answer.service")
-            self._answerer = module.Answerer(self.services, self.llm)
+            self._answerer = module.Answerer(self.services, self.llm, self.index_state)
         return self._answerer
+
+    def index_state(self) -> IndexState:
+        """What the index is doing, for "nothing found" messages (reads the store: a thread)."""
+        from tuirag.search.no_match import index_state
+
+        writer = self.background.writer_pid if self.background is not None else None
+        return index_state(self.services.store, self.roots(), self.index_progress, writer)
+
+    async def searchable(self, waiting: Callable[[str], None]) -> None:
+        """Return once a question can be answered from what will be indexed.
+
+        An index that is empty while its first pass runs (here or in `tuirag watch`)
+        would answer "empty": wait for its first files instead, telling `waiting` how
+        far indexing is. A filled index, or one nobody is filling, returns at once.
+        """
+        await self.index_ready.wait()
+        if self.index_error:
+            return
+        store = self.services.store
+
+        def count() -> int:
+            store.refresh()
+            return store.count()
+
+        started = time.monotonic()
+        while not await asyncio.to_thread(count):
+            background = self.background
+            if background is None or not background.running:
+                return  # indexing failed or stopped: the answer says why nothing is found
+            writer = background.writer_pid
+            if self.index_progress is not None:
+                done, total = self.index_progress
+                counted = f" ({done} of {total} files)" if total else ""
+                waiting(f"indexing your files{counted}… the answer follows")
+            elif writer is not None and time.monotonic() - started < OTHER_WRITER_WAIT_S:
+                waiting(f"tuirag (pid {writer}) is indexing your files… the answer follows")
+            else:
+                return
+            await asyncio.sleep(0.25)
 
     def use_model(self, name: str) -> None:
         self.settings.ollama.model = name

@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from tuirag.app import TuiragApp
 
 
+_UNRELATED = "None of these is related to the question (see the answer)."
+
+
 class Welcome(Vertical):
     """First run: nothing indexed yet. Offer the current folder or another one."""
 
@@ -135,7 +138,6 @@ class ChatScreen(Screen[None]):
         turn = Turn(question, asked_at=self.app.clock())
         self.session.turns.append(turn)
         view = await self._mount_turn(turn)
-        view.show_meta("searching…")
         self.answer(view)
 
     async def _mount_turn(self, turn: Turn) -> TurnView:
@@ -158,6 +160,10 @@ class ChatScreen(Screen[None]):
         assert session is not None
         history = [Exchange(q, a) for q, a in session.history(before=turn)]
         try:
+            if not app.index_ready.is_set():
+                view.show_meta("opening the index…")
+            await app.searchable(view.show_meta)
+            view.show_meta("searching…")
             answerer = await app.answerer()
             if answerer is None:
                 turn.error = app.index_error or "the index is not available"
@@ -167,10 +173,7 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
-                        self._show_sources(
-                            view,
-                            "" if event.relevant else "Nothing in your files scored as relevant.",
-                        )
+                        self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Token):
                         await view.write(event.text)

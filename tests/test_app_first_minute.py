@@ -1,0 +1,79 @@
+"""The first minute: a question typed on the first frame, while the index is still opening
+or being built for the first time, waits for it and is answered from it."""
+
+from __future__ import annotations
+
+import time
+from functools import cached_property
+from pathlib import Path
+
+import pytest
+from app_helpers import screen_text, wait_until
+from conftest import write
+from ollama_server import OllamaServer
+
+from tuirag.app import make_app
+from tuirag.backends.store import Store
+from tuirag.screens.chat import ChatScreen
+from tuirag.services import Services
+from tuirag.widgets.turn import TurnView
+
+pytestmark = pytest.mark.timeout(120)
+
+EMPTY = ("index is empty", "Nothing is searchable", "do not seem to contain")
+
+
+class SlowServices(Services):
+    """Opening the index takes `delay` seconds, as on a cold start of a loaded machine."""
+
+    delay = 5.0
+
+    @cached_property
+    def store(self) -> Store:
+        time.sleep(self.delay)
+        return Services.store.func(self)  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def folder(docs: Path) -> Path:
+    write(docs / "install.md", "# Installing\n\nRun `make frobnicate`, then copy frob.conf.\n")
+    write(docs / "garden.md", "# Tomatoes\n\nWater tomatoes every morning in July.\n")
+    write(docs / "trains.md", "# Night trains\n\nThe Vienna night train leaves at 19:30.\n")
+    return docs
+
+
+async def ask_on_first_frame(pilot, question: str) -> TurnView:
+    await pilot.press(*question, "enter")
+    chat = pilot.app.screen
+    assert isinstance(chat, ChatScreen)
+    await wait_until(pilot, lambda: chat.query(TurnView), what="the question to show")
+    return list(chat.query(TurnView))[-1]
+
+
+@pytest.mark.parametrize("indexed_before", [False, True], ids=["first-run", "indexed"])
+async def test_a_question_on_the_first_frame_waits_for_the_index_and_is_answered(
+    settings, embedder, folder: Path, ollama_server: OllamaServer, indexed_before: bool
+) -> None:
+    settings.index.folders = [str(folder)]
+    services = SlowServices(settings, embedder=embedder)
+    if indexed_before:
+        Services(settings, embedder=embedder).indexer().sync([folder])
+    ollama_server.reply = "Run make frobnicate [1]."
+    app = make_app(settings, services)
+    seen: list[str] = []
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await ask_on_first_frame(pilot, "install frobnicator?")
+        assert not app.index_ready.is_set()
+        await pilot.pause(0.1)
+        assert "opening the index…" in screen_text(app)
+
+        def answered() -> bool:
+            seen.append(screen_text(app))
+            return bool(view.turn.timings or view.turn.error)
+
+        await wait_until(pilot, answered, timeout=60, what="the answer")
+        assert view.turn.error == ""
+        assert view.turn.answer == "Run make frobnicate [1]."
+        assert Path(view.turn.sources[0].path).name == "install.md"
+        assert len([c for c in ollama_server.chats() if c["messages"]]) == 1  # not the warm-up
+    assert not any(words in shown for shown in seen for words in EMPTY)
