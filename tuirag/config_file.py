@@ -7,6 +7,8 @@ renderer's output for the defaults (a test keeps them in step).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import tomli_w
@@ -126,3 +128,24 @@ def write(path: Path, settings: Settings) -> None:
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(render(settings), encoding="utf-8")
     tmp.replace(path)
+
+
+def add_folders(settings: Settings, folders: Iterable[Path]) -> tuple[list[Path], Path]:
+    """Add the folders not yet covered by index.folders and save the config.
+
+    Returns the folders added and the config file. A folder inside one already
+    listed is covered by it and is not added.
+    """
+    from tuirag import paths
+
+    listed = [Path(os.path.abspath(os.path.expanduser(f))) for f in settings.index.folders]
+    added = []
+    for folder in folders:
+        if folder.is_dir() and not paths.within(folder, [*listed, *added]):
+            added.append(folder)
+    path = settings.source or paths.config_file()
+    if added:
+        settings.index.folders += [str(f) for f in added]
+        write(path, settings)
+        settings.source = path
+    return added, path
