@@ -56,7 +56,7 @@ DOCS: dict[str, str] = {
     "ollama.timeout_s": "Seconds to wait for Ollama before giving up.",
     "answer": "How questions are answered.",
     "answer.top_k": "Passages retrieved for a question (weakest dropped first if the context is full).",
-    "answer.min_score": "Cosine similarity below which a passage counts as unrelated; with none above it the answer says so.",
+    "answer.min_score": "Cosine similarity below which a passage that also shares few of the question's words counts as unrelated (left out); with none related the answer says so.",
     "answer.history_turns": "Previous question/answer pairs sent with a follow-up.",
     "answer.cache": "Answer a repeated question over an unchanged index from the cache.",
     "answer.cache_similarity": "How similar (cosine) a question must be to a cached one to reuse its answer.",
