@@ -25,6 +25,7 @@ from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
+from tuirag.widgets.conversation import Conversation
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.sources import SourcesList
 from tuirag.widgets.status import StatusLine
@@ -74,7 +75,7 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
-            yield VerticalScroll(id="conversation")
+            yield Conversation(id="conversation")
             yield SourcesList(id="sources")
         stop, help_ = self.app.key_label("stop"), self.app.key_label("help")
         yield Input(
@@ -101,20 +102,25 @@ class ChatScreen(Screen[None]):
             return
         conversation = self.query_one("#conversation")
         if not conversation.query(TurnView):
+            conversation.can_focus = False  # one Tab from the question to the first button
             await conversation.mount(Welcome(id="welcome"))
 
     @on(Button.Pressed, "#index-cwd")
     def _index_cwd(self) -> None:
         if self.app.add_folder(Path.cwd()):
-            self.query("#welcome").remove()
+            self._close_welcome()
 
     @on(Button.Pressed, "#index-other")
     def _index_other(self) -> None:
         def chosen(folder: str | None) -> None:
             if folder and self.app.add_folder(Path(folder).expanduser()):
-                self.query("#welcome").remove()
+                self._close_welcome()
 
         self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)
+
+    def _close_welcome(self) -> None:
+        self.query("#welcome").remove()
+        self.action_focus_question()
 
     # ---- asking ------------------------------------------------------------
 
@@ -143,6 +149,7 @@ class ChatScreen(Screen[None]):
     async def _mount_turn(self, turn: Turn) -> TurnView:
         conversation = self.query_one("#conversation", VerticalScroll)
         await conversation.query("#welcome").remove()
+        conversation.can_focus = True
         view = TurnView(turn)
         await conversation.mount(view)
         conversation.anchor()
@@ -275,6 +282,15 @@ class ChatScreen(Screen[None]):
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
         self._select(message.view)
+
+    def on_conversation_move(self, message: Conversation.Move) -> None:
+        views = list(self.query(TurnView))
+        if not views:
+            return
+        at = views.index(self.selected) if self.selected in views else len(views)
+        view = views[max(0, min(len(views) - 1, at + message.delta))]
+        self._select(view)
+        self.query_one("#conversation", VerticalScroll).scroll_to_widget(view, animate=False)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
         hit = message.hit
