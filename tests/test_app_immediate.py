@@ -140,3 +140,28 @@ async def test_resumed_session_answers_a_follow_up_typed_at_once(
         await wait_until(pilot, lambda: view.turn.timings or view.turn.error, timeout=60)
         assert view.turn.answer == "Every morning [1]." and view.turn.error == ""
         assert Path(view.turn.sources[0].path).name == "garden.md"
+
+
+async def test_palette_search_typed_at_once_finds_and_opens_a_passage(
+    settings, slow: SlowServices, docs: Path
+) -> None:
+    write(
+        docs / "[b]odd[/b].md", "# Odd\n\nThe [bold]frobnicator[/] manual, [link=x]here[/link].\n"
+    )
+    app = make_app(settings, slow)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p", *"frobnicate")
+        await wait_until(
+            pilot,
+            lambda: "search: docs/install.md" in screen_text(app),
+            timeout=60,
+            what="the passage in the palette",
+        )
+        assert "[bold]frobnicator[/] manual" in screen_text(app)  # document text is not markup
+        await pilot.press("enter")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, PreviewScreen) and app.screen.query(".-match"),
+            what="the preview",
+        )
+        assert "Run `make frobnicate`" in screen_text(app)

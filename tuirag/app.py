@@ -36,6 +36,7 @@ from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen
 from tuirag.screens.index import IndexScreen
 from tuirag.screens.models import ModelsScreen
+from tuirag.screens.palette import FileSearch
 from tuirag.screens.sessions import SessionsScreen
 from tuirag.services import Services
 from tuirag.sessions import SessionStore
@@ -88,6 +89,7 @@ class TuiragApp(App[None]):
         "sessions": SessionsScreen,
     }
     DEFAULT_MODE = "chat"
+    COMMANDS = App.COMMANDS | {FileSearch}  # the palette searches your files too
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("help", "help", "Help"),
         bind("show_chat", "switch_mode('chat')", "Chat"),
