@@ -3,6 +3,7 @@ impatient user would: keys are pressed at once, never after waiting for the app 
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,13 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def slow(settings, embedder, docs: Path) -> SlowServices:
-    """Three files in a configured folder, not indexed yet; the index opens in 3 s."""
+    """Three files in a configured folder, not indexed yet; the index opens when a test
+    calls `slow.open()`, after its first keys."""
     write(docs / "install.md", "# Installing\n\nRun `make frobnicate`, then copy frob.conf.\n")
     write(docs / "garden.md", "# Tomatoes\n\nWater tomatoes every morning in July.\n")
     write(docs / "trains.md", "# Night trains\n\nThe Vienna night train leaves at 19:30.\n")
     settings.index.folders = [str(docs)]
-    services = SlowServices(settings, embedder=embedder)
-    services.delay = 3.0
-    return services
+    return SlowServices(settings, embedder=embedder)
 
 
 async def test_index_screen_at_once_never_says_no_folders(settings, slow: SlowServices) -> None:
@@ -42,6 +42,7 @@ async def test_index_screen_at_once_never_says_no_folders(settings, slow: SlowSe
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f3")
         assert isinstance(app.screen, IndexScreen)
+        slow.open()
         folders = app.screen.query_one("#folders", DataTable)
         seen: list[str] = []
 
@@ -60,6 +61,7 @@ async def test_models_screen_at_once_lists_the_models(
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f4")
         assert isinstance(app.screen, ModelsScreen)
+        slow.open()
         await wait_until(pilot, lambda: "qwen2.5:7b" in screen_text(app), what="the model list")
 
 
@@ -72,6 +74,7 @@ async def test_sessions_screen_search_typed_at_once(settings, slow: SlowServices
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("f5", "slash", *"rota")
         assert isinstance(app.screen, SessionsScreen)
+        slow.open()
         table = app.screen.query_one("#session-table", DataTable)
         await wait_until(pilot, lambda: table.row_count == 1, what="the search")
         assert "holiday rota" in screen_text(app)
@@ -84,6 +87,7 @@ async def test_help_and_palette_at_once(settings, slow: SlowServices) -> None:
         await pilot.press("f1")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape", "ctrl+p", *"index")
+        slow.open()
         await wait_until(
             pilot,
             lambda: type(app.screen).__name__ == "CommandPalette" and "key: f3" in screen_text(app),
@@ -101,6 +105,7 @@ async def test_chat_question_and_preview_at_once_then_resize_mid_answer(
     app = make_app(settings, slow)
     async with app.run_test(size=(120, 40)) as pilot:
         view = await ask_on_first_frame(pilot, "install frobnicator?")
+        slow.open()
         chat = app.screen
         assert isinstance(chat, ChatScreen)
         await wait_until(pilot, lambda: "frobnicate" in view.turn.answer, timeout=60)
@@ -137,6 +142,7 @@ async def test_resumed_session_answers_a_follow_up_typed_at_once(
             lambda: isinstance(app.screen, ChatScreen) and "Tomatoes [1]." in screen_text(app),
         )
         view = await ask_on_first_frame(pilot, "when to water tomatoes?")
+        slow.open()
         await wait_until(pilot, lambda: view.turn.timings or view.turn.error, timeout=60)
         assert view.turn.answer == "Every morning [1]." and view.turn.error == ""
         assert Path(view.turn.sources[0].path).name == "garden.md"
@@ -150,18 +156,22 @@ async def test_palette_search_typed_at_once_finds_and_opens_a_passage(
     )
     app = make_app(settings, slow)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("ctrl+p", *"frobnicate")
+        await pilot.press("ctrl+p", *"frobnicator manual")
+        slow.open()
         await wait_until(
             pilot,
-            lambda: "search: docs/install.md" in screen_text(app),
+            lambda: "search: docs/" in screen_text(app),
             timeout=60,
-            what="the passage in the palette",
+            what="passages in the palette",
         )
-        assert "[bold]frobnicator[/] manual" in screen_text(app)  # document text is not markup
-        await pilot.press("enter")
+        shown = screen_text(app)
+        assert "[bold]frobnicator[/] manual" in shown  # document text is not markup
+        first = re.search(r"search: (docs/\S+)", shown)
+        assert first is not None
+        await pilot.press("enter")  # the first passage
         await wait_until(
             pilot,
             lambda: isinstance(app.screen, PreviewScreen) and app.screen.query(".-match"),
             what="the preview",
         )
-        assert "Run `make frobnicate`" in screen_text(app)
+        assert f"{first.group(1)}  L1-" in screen_text(app)  # its title, at the cited lines
