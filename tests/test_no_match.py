@@ -137,3 +137,45 @@ def test_ask_racing_a_first_ingest_in_another_process_waits_and_answers(
     assert ask.returncode == 0, err
     assert out.startswith("It is sold for 149 euros [1].")
     assert f"[1] {docs / 'blender.md'}" in out
+
+
+IDLE_WATCHER = textwrap.dedent(
+    """
+    import sys
+    from tuirag import config
+    from tuirag.backends.lock import WriterLock
+    from tuirag.ingest import watchstate
+    from tuirag.services import Services
+
+    services = Services(config.load())
+    with WriterLock(services.store.folder):
+        watchstate.write(services.store.folder, {})  # the app, open with no folder
+        print("locked", flush=True)
+        sys.stdin.readline()
+    """
+)
+
+
+def test_ask_does_not_wait_for_a_watcher_with_nothing_to_index(
+    docs: Path, ollama_server: OllamaServer
+) -> None:
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", IDLE_WATCHER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert watcher.stdin is not None and watcher.stdout is not None
+    try:
+        assert watcher.stdout.readline() == "locked\n"
+        result = subprocess.run(
+            [sys.executable, "-m", "tuirag", "ask", "How much is the blender?"],
+            capture_output=True,
+            text=True,
+            timeout=150,
+        )
+    finally:
+        watcher.stdin.close()
+        watcher.wait(timeout=30)
+    assert "waiting for the index" not in result.stderr
+    assert result.stdout.startswith("The index is empty: no folder is indexed.")

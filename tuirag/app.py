@@ -354,8 +354,7 @@ class TuiragApp(App[None]):
         """What the index is doing, for "nothing found" messages (reads the store: a thread)."""
         from tuirag.search.no_match import index_state
 
-        writer = self.background.writer_pid if self.background is not None else None
-        return index_state(self.services.store, self.roots(), self.index_progress, writer)
+        return index_state(self.services.store, self.roots(), self.index_progress)
 
     async def searchable(self, waiting: Callable[[str], None]) -> None:
         """Return once a question can be answered from what will be indexed.
@@ -367,6 +366,8 @@ class TuiragApp(App[None]):
         await self.index_ready.wait()
         if self.index_error:
             return
+        from tuirag.search.no_match import filler
+
         store = self.services.store
 
         def count() -> int:
@@ -378,12 +379,13 @@ class TuiragApp(App[None]):
             background = self.background
             if background is None or not background.running:
                 return  # indexing failed or stopped: the answer says why nothing is found
-            writer = background.writer_pid
             if self.index_progress is not None:
                 done, total = self.index_progress
                 counted = f" ({done} of {total} files)" if total else ""
                 waiting(f"indexing your files{counted}… the answer follows")
-            elif writer is not None and time.monotonic() - started < OTHER_WRITER_WAIT_S:
+            elif background.writer_pid is None or time.monotonic() - started > OTHER_WRITER_WAIT_S:
+                return
+            elif (writer := await asyncio.to_thread(filler, store)) is not None:
                 waiting(f"tuirag (pid {writer}) is indexing your files… the answer follows")
             else:
                 return

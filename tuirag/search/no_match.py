@@ -43,22 +43,19 @@ def unindexed_folders(store: Store, folders: Iterable[Path]) -> list[Path]:
 
 
 def index_state(
-    store: Store,
-    folders: Sequence[Path],
-    indexing: tuple[int, int] | None = None,
-    writer_pid: int | None = None,
+    store: Store, folders: Sequence[Path], indexing: tuple[int, int] | None = None
 ) -> IndexState:
-    """The state of an open index (reads its file records: call it off the event loop)."""
-    from tuirag.backends.lock import WriterLock
+    """The state of an open index (reads its file records: call it off the event loop).
 
+    `indexing` is this process's own pass, if it runs one; else another process that
+    holds the writer lock is asked about.
+    """
     store.refresh()
-    if writer_pid is None and indexing is None:
-        writer_pid = _writer(WriterLock(store.folder).path)
     folders = [Path(os.path.abspath(f)) for f in folders]
     return IndexState(
         store.count(),
         indexing=indexing,
-        writer_pid=writer_pid,
+        writer_pid=filler(store) if indexing is None else None,
         folders=folders,
         unindexed=unindexed_folders(store, folders),
     )
@@ -145,18 +142,30 @@ def no_match_message(
     return " ".join(notes)
 
 
+def filler(store: Store) -> int | None:
+    """The pid of another process that may be filling this index: it holds the writer
+    lock, and is not a watcher (the app, `tuirag watch`) with no folder to index."""
+    from tuirag.backends.lock import WriterLock
+    from tuirag.ingest import watchstate
+
+    pid = _writer(WriterLock(store.folder).path)
+    if pid is None:
+        return None
+    watching = watchstate.read(store.folder)
+    if watching is not None and watching.get("pid") == pid and not watching.get("folders"):
+        return None
+    return pid
+
+
 def wait_for_first_chunks(
     store: Store, timeout: float, on_wait: Callable[[int], None], poll: float = 0.5
 ) -> None:
     """An empty index that another process is filling: wait (up to `timeout`) for its first
     committed chunks, so a question asked during a first ingest is answered, not told
     "empty". `on_wait(pid)` is called once when there is something to wait for."""
-    from tuirag.backends.lock import WriterLock
-
-    lock_file = WriterLock(store.folder).path
     deadline = time.monotonic() + timeout
     told = False
-    while not store.count() and (pid := _writer(lock_file)) is not None:
+    while not store.count() and (pid := filler(store)) is not None:
         if time.monotonic() > deadline:
             return
         if not told:
