@@ -50,8 +50,8 @@ def folder(docs: Path) -> Path:
     return docs
 
 
-async def ask_on_first_frame(pilot, question: str) -> TurnView:
-    await pilot.press(*question, "enter")
+async def ask_on_first_frame(pilot, question: str, enter: str = "enter") -> TurnView:
+    await pilot.press(*question, enter)
     chat = pilot.app.screen
     assert isinstance(chat, ChatScreen)
     await wait_until(pilot, lambda: chat.query(TurnView), what="the question to show")
@@ -70,7 +70,8 @@ async def test_a_question_on_the_first_frame_waits_for_the_index_and_is_answered
     app = make_app(settings, services)
     seen: list[str] = []
     async with app.run_test(size=(100, 30)) as pilot:
-        view = await ask_on_first_frame(pilot, "install frobnicator?")
+        # typed before the app took the terminal, Enter arrives as ^J
+        view = await ask_on_first_frame(pilot, "install frobnicator?", "ctrl+j")
         await pilot.pause(0.1)
         assert not app.index_ready.is_set()
         assert "opening the index…" in screen_text(app)

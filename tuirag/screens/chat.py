@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
@@ -36,6 +36,13 @@ if TYPE_CHECKING:
 
 
 _UNRELATED = "None of these is related to the question (see the answer)."
+
+
+class QuestionBox(Input):
+    """Enter typed while the app is still starting reaches it as ^J (the terminal, not yet
+    in raw mode, turns CR into NL): it asks too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+j", "submit", show=False)]
 
 
 class Welcome(Vertical):
@@ -78,7 +85,7 @@ class ChatScreen(Screen[None]):
             yield Conversation(id="conversation")
             yield SourcesList(id="sources")
         stop, help_ = self.app.key_label("stop"), self.app.key_label("help")
-        yield Input(
+        yield QuestionBox(
             placeholder=f"Ask about your files…  (Enter asks · {stop} stops · {help_} help)",
             id="question",
         )
