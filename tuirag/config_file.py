@@ -139,7 +139,7 @@ def add_folders(settings: Settings, folders: Iterable[Path]) -> tuple[list[Path]
     from tuirag import paths
 
     listed = [Path(os.path.abspath(os.path.expanduser(f))) for f in settings.index.folders]
-    added = []
+    added: list[Path] = []
     for folder in folders:
         if folder.is_dir() and not paths.within(folder, [*listed, *added]):
             added.append(folder)

@@ -17,6 +17,7 @@ from tuirag.cli.common import services
 from tuirag.cli.output import console, is_tty, note
 from tuirag.config import Settings
 from tuirag.errors import UserError
+from tuirag.paths import resolved
 from tuirag.types import FileOutcome
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     svc = services(args)
-    roots = [p.expanduser().resolve() for p in args.paths] or svc.roots()
+    roots = [resolved(p) for p in args.paths] or svc.roots()
     if not roots:
         raise UserError(
             "no folders to index: pass some (`tuirag ingest ~/docs`) "

@@ -41,7 +41,7 @@ class FileSearch(Provider):
         result = await asyncio.to_thread(
             app.services.retriever.search, query, PASSAGES, search.mode
         )
-        roots = app.roots()
+        roots = app.folders.roots()
         for rank, passage in enumerate(result.hits):
             where = short_path(passage.path, roots)
             label = Text("search: ", style="dim") + untrusted(where)

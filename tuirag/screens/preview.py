@@ -92,7 +92,7 @@ def open_command(hit: Hit, environ: os._Environ[str] | dict[str, str] = os.envir
 
 
 class PreviewScreen(ModalScreen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -128,9 +128,10 @@ class PreviewScreen(ModalScreen[None]):
         if hit.start_line is not None:
             blocks = line_blocks(Path(hit.path), hit.start_line, hit.end_line or hit.start_line)
         if blocks is None:
-            chunks = self.app.services.store.chunk_neighbours(hit.path)  # type: ignore[attr-defined]
+            chunks = self.app.services.store.chunk_neighbours(hit.path)
             blocks = chunk_blocks(hit, chunks)
-        self.app.call_from_thread(self._show, blocks)
+        # mypy infers Never for a coroutine function's result here
+        self.app.call_from_thread(self._show, blocks)  # type: ignore[arg-type]
 
     async def _show(self, blocks: list[Block]) -> None:
         scroll = self.query_one("#preview", VerticalScroll)
@@ -142,9 +143,9 @@ class PreviewScreen(ModalScreen[None]):
         match = next((w for w, b in zip(widgets, blocks, strict=True) if b.match), None)
         if match is not None:
             # once laid out (new widgets have no place before), put the match at the top
-            self.call_after_refresh(self._scroll_to, match)
+            self.call_after_refresh(self._show_match, match)
 
-    def _scroll_to(self, widget: Widget) -> None:
+    def _show_match(self, widget: Widget) -> None:
         scroll = self.query_one("#preview", VerticalScroll)
         scroll.scroll_to(y=widget.virtual_region.y, animate=False)
 
