@@ -6,6 +6,7 @@ LanceDB or loads a model.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from tuirag.ingest.pipeline import Indexer
     from tuirag.plugins.registry import Registry
     from tuirag.search.retrieval import Retriever
+
+
+_KEYS = "embedders.json"  # embedder settings -> index folder name, for model-free `status`
 
 
 class Services:
@@ -42,7 +46,43 @@ class Services:
         from tuirag.backends.store import Store
 
         embedder = self.embedder
-        return Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+        store = Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+        self._remember_index(embedder.key)
+        return store
+
+    def index_folder(self) -> Path | None:
+        """This embedder's index folder, known without loading the model (None until an
+        index was opened with these embedder settings once)."""
+        key = self._index_keys().get(self._embedder_fingerprint())
+        folder = self.data_dir / "index" / key if key else None
+        return folder if folder is not None and (folder / "meta.json").exists() else None
+
+    def _embedder_fingerprint(self) -> str:
+        """The settings that decide the embedder's index key (model, prefixes, backend)."""
+        e = self.settings.embedder
+        model = self.settings.ollama.embed_model if e.backend == "ollama" else ""
+        return "|".join([e.backend, e.model, e.model_path, e.query_prefix, e.passage_prefix, model])
+
+    def _index_keys(self) -> dict[str, str]:
+        try:
+            found = json.loads((self.data_dir / "index" / _KEYS).read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def _remember_index(self, key: str) -> None:
+        keys = self._index_keys()
+        fingerprint = self._embedder_fingerprint()
+        if keys.get(fingerprint) == key:
+            return
+        keys[fingerprint] = key
+        path = self.data_dir / "index" / _KEYS
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(keys, indent=1))
+            tmp.replace(path)
+        except OSError:
+            pass  # only a shortcut for `status`; it falls back to loading the model
 
     @cached_property
     def registry(self) -> Registry:

@@ -26,6 +26,7 @@ import pyarrow as pa
 from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
+from tuirag.backends.index_dirs import folder_bytes
 from tuirag.text import fts_text
 from tuirag.types import Hit
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 CHUNKS = "chunks"
 FILES = "files"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: chunks.embedded (keyword-first ingest; vectors filled in behind)
 VECTOR_INDEX_MIN_ROWS = 100_000
 
 
@@ -59,7 +60,8 @@ def chunks_schema(dim: int) -> pa.Schema:
             pa.field("text", pa.string()),
             pa.field("search_text", pa.string()),
             pa.field("text_hash", pa.string()),
-            pa.field("vector", pa.list_(pa.float32(), dim)),
+            pa.field("embedded", pa.bool_()),  # False until the vector is filled in
+            pa.field("vector", pa.list_(pa.float32(), dim)),  # null until embedded
         ]
     )
 
@@ -123,6 +125,25 @@ class FileRecord:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class IndexCounts:
+    files: int
+    failed: int
+    skipped: int
+    chunks: int
+    embedded: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChunk:
+    """A chunk waiting for its vector: what is needed to compute and store it."""
+
+    chunk_id: str
+    heading: str
+    text: str
+    text_hash: str
+
+
 class StoreError(Exception):
     """The index cannot be opened or used; the message says what to do."""
 
@@ -160,6 +181,8 @@ class Store:
                 if FILES in names
                 else self.db.create_table(FILES, schema=FILES_SCHEMA)
             )
+            if "embedded" not in self.chunks.schema.names:  # schema 1: every row has a vector
+                self.chunks.add_columns({"embedded": "true"})
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(
                 f"cannot open the index at {folder}: {exc}. "
@@ -241,7 +264,7 @@ class Store:
             batch = unique[start : start + 500]
             arrow = (
                 self.chunks.search()
-                .where(_in("text_hash", batch))
+                .where(f"{_in('text_hash', batch)} AND embedded = true")
                 .select(["text_hash", "vector"])
                 .limit(len(batch) * 50)
                 .to_arrow()
@@ -253,13 +276,87 @@ class Store:
         return found
 
     def chunk_path_keys(self) -> set[str]:
-        return set(self.chunks.to_arrow().column("path_key").to_pylist()) if self.count() else set()
+        """The path_key of every chunk, reading that column only (never the vectors)."""
+        rows = self.count()
+        if not rows:
+            return set()
+        arrow = self.chunks.search().select(["path_key"]).limit(rows).to_arrow()
+        return set(arrow.column("path_key").to_pylist())
+
+    def pending_chunks(self, limit: int) -> list[PendingChunk]:
+        """Up to `limit` chunks still without a vector, those of the newest files first."""
+        waiting = self.count_pending()
+        if not waiting or limit <= 0:
+            return []
+        order = (
+            self.chunks.search()
+            .where("embedded = false")
+            .select(["chunk_id", "mtime_ns", "ordinal"])
+            .limit(waiting)
+            .to_arrow()
+            .to_pylist()
+        )
+        order.sort(key=lambda r: (-r["mtime_ns"], r["ordinal"]))
+        ids = [r["chunk_id"] for r in order[:limit]]
+        rows = (
+            self.chunks.search()
+            .where(_in("chunk_id", ids))
+            .select(["chunk_id", "heading", "text", "text_hash"])
+            .limit(len(ids))
+            .to_arrow()
+            .to_pylist()
+        )
+        rank = {cid: n for n, cid in enumerate(ids)}
+        rows.sort(key=lambda r: rank[r["chunk_id"]])
+        return [PendingChunk(**row) for row in rows]
+
+    def set_vectors(self, chunk_ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Fill in the vectors of these chunks (one commit); chunks deleted since are ignored."""
+        if not chunk_ids:
+            return
+        dim_type = pa.list_(pa.float32(), self.dim)
+        flat = pa.array(np.asarray(vectors, dtype=np.float32).reshape(-1))
+        update = pa.table(
+            {
+                "chunk_id": pa.array(list(chunk_ids), pa.string()),
+                "embedded": pa.array([True] * len(chunk_ids), pa.bool_()),
+                "vector": pa.FixedSizeListArray.from_arrays(flat, type=dim_type),
+            }
+        )
+        self.chunks.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+    def count_pending(self) -> int:
+        """Chunks written (and full-text searchable) whose vector is not computed yet."""
+        return self.chunks.count_rows("embedded = false")
 
     def delete_chunk_keys(self, keys: Iterable[str]) -> None:
         _delete_keys(self.chunks, list(keys))
 
     def count(self) -> int:
         return self.chunks.count_rows()
+
+    def counts(self) -> IndexCounts:
+        """Files by status and chunks with and without vectors (counts only, no rows)."""
+        files = {s: self.files.count_rows(f"status = '{s}'") for s in ("ok", "failed", "skipped")}
+        chunks = self.count()
+        return IndexCounts(
+            files["ok"], files["failed"], files["skipped"], chunks, chunks - self.count_pending()
+        )
+
+    def problems(self) -> list[FileRecord]:
+        """Failed and skipped files, and indexed ones with a warning, by path."""
+        rows = (
+            self.files.search()
+            .where("reason != ''")
+            .select(["path", "status", "reason"])
+            .limit(max(1, self.files.count_rows()))
+            .to_arrow()
+            .to_pylist()
+        )
+        return sorted(
+            (FileRecord(r["path"], 0, 0, "", r["status"], r["reason"]) for r in rows),
+            key=lambda r: r.path,
+        )
 
     # ---- maintenance ----------------------------------------------------
 
@@ -319,8 +416,8 @@ class Store:
         hits = []
         for row in arrow.to_pylist():
             sim = None
-            if vector is not None:
-                sim = float(np.dot(np.asarray(row.pop("vector"), dtype=np.float32), vector))
+            if vector is not None and (stored := row.pop("vector")) is not None:
+                sim = float(np.dot(np.asarray(stored, dtype=np.float32), vector))
             hits.append(_hit(row, score=row["_score"], vector_score=sim))
         return hits
 
@@ -352,14 +449,3 @@ def _hit(row: dict[str, Any], score: float, vector_score: float | None = None) -
         file_hash=row["file_hash"],
         vector_score=vector_score,
     )
-
-
-def folder_bytes(folder: Path) -> int:
-    """Bytes on disk of every file under `folder`."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
-def index_folders(data_dir: Path) -> list[Path]:
-    """Every per-embedder index under the data dir (for status)."""
-    root = data_dir / "index"
-    return sorted(p for p in root.iterdir() if (p / "meta.json").exists()) if root.exists() else []

@@ -161,7 +161,7 @@ class _Log:
 
 def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:
     """`doctor` lines: a running watcher's polled folders, and folders that will be polled."""
-    from tuirag.backends.store import index_folders
+    from tuirag.backends.index_dirs import index_folders
     from tuirag.ingest.watcher import NETWORK_FS, filesystem_type, inotify_watch_limit
 
     lines: list[tuple[bool | None, str, str]] = []
