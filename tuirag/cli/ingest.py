@@ -76,7 +76,17 @@ def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestRe
             rate = chunks / max(time.monotonic() - started, 1e-6)
             bar.update(task, advance=1, rate=f"{rate:.1f} chunks/s")
 
-        return indexer.sync(roots, progress=step, force=force, on_plan=planned)
+        embedding = started
+
+        def embedded(done: int, total: int) -> None:
+            nonlocal embedding, chunks
+            if bar.tasks[task].description != "embedding":  # files are keyword-searchable now
+                embedding, chunks = time.monotonic(), done
+            rate = (done - chunks) / max(time.monotonic() - embedding, 1e-6)
+            desc = "embedding"
+            bar.update(task, description=desc, total=total, completed=done, rate=f"{rate:.1f}/s")
+
+        return indexer.sync(roots, progress=step, force=force, on_plan=planned, on_embed=embedded)
 
 
 def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
@@ -101,7 +111,11 @@ def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
         f"{report.count('skipped')} skipped in {report.seconds:.1f}s"
     )
     if indexed == 0 and removed == 0 and unchanged:
-        line += " — nothing changed, nothing re-embedded"
+        line += (
+            f" — resumed: embedded {report.vectors} chunks an interrupted run left"
+            if report.vectors
+            else " — nothing changed, nothing re-embedded"
+        )
     out.print(line)
     if report.skipped:
         reasons = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common())

@@ -28,7 +28,7 @@ from tuirag.cli.output import console
 from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
-from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.ingest.events import Done, Embedding, Idle, IndexEvent, Notice
 from tuirag.text import strip_controls
 
 if TYPE_CHECKING:
@@ -155,8 +155,13 @@ class _Log:
                 return
             self.died |= event.message.startswith("background indexing stopped")
             self.line(Text(strip_controls(event.message), style=LEVELS.get(event.level, "")))
+        elif isinstance(event, Embedding) and not self.quiet:
+            self.line(Text(f"embedded {event.done:,} of {event.total:,} chunks", style="dim"))
         elif isinstance(event, Idle) and not self.quiet:
-            self.line(Text(f"up to date: {event.files} files, {event.chunks} chunks", style="dim"))
+            text = f"up to date: {event.files:,} files, {event.chunks:,} chunks"
+            if event.embedded < event.chunks:
+                text += f" (embedded {event.embedded:,} of {event.chunks:,})"
+            self.line(Text(text, style="dim"))
 
 
 def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:

@@ -28,7 +28,9 @@ Folder commands given meanwhile wait until then (the other process watches its o
 folders).
 
 Order: observers start, then the reconcile scan (Indexer.sync) catches what changed
-while nothing watched, then queued events are indexed. A file created during the
+while nothing watched, then queued events are indexed. Files are written keyword
+searchable first; their vectors are filled in one batch at a time whenever no event
+or command waits (Embedding events say how far), newest files first. A file created during the
 scan is listed by the scan or queued by the observer, or both; the second look
 finds it unchanged. Every write happens on this one thread, so scan and events
 never race. Periodic reconcile scans (watch.reconcile_minutes) repair any event
@@ -49,7 +51,16 @@ from pathlib import Path
 
 from tuirag.backends.lock import IndexBusy, WriterLock
 from tuirag.ingest import watchstate
-from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Notice, Queued
+from tuirag.ingest.events import (
+    Done,
+    Embedding,
+    Idle,
+    IndexEvent,
+    Indexing,
+    Listener,
+    Notice,
+    Queued,
+)
 from tuirag.ingest.pipeline import Indexer
 from tuirag.ingest.queue import ChangeQueue, Kind
 from tuirag.ingest.watcher import Watcher
@@ -110,6 +121,7 @@ class BackgroundIndexer:
         self._indexer: Indexer | None = None
         self._watcher: Watcher | None = None
         self._dirty = False
+        self._unembedded = True  # chunks may be waiting for vectors (checked on start)
         self._failures = 0
         self._modes: dict[str, str] | None = None
         self.writer_pid: int | None = None
@@ -208,7 +220,7 @@ class BackgroundIndexer:
     def _become_writer(self, lock: WriterLock) -> None:
         """Take the writer lock; while another process has it, refresh as a reader."""
         store = self.services.store
-        chunks = -1
+        chunks = (-1, -1)
         while True:
             try:
                 lock.acquire()
@@ -219,9 +231,10 @@ class BackgroundIndexer:
                     who = f"pid {holder}" if holder else "another process"
                     self._publish(Notice(f"indexing is done by {who}; showing its updates"))
                 store.refresh()
-                if (count := store.count()) != chunks:
-                    chunks = count
-                    self._publish(Idle(store.files.count_rows("status = 'ok'"), chunks))
+                counts = store.counts()
+                if (counts.chunks, counts.embedded) != chunks:
+                    chunks = (counts.chunks, counts.embedded)
+                    self._publish(Idle(counts.files, counts.chunks, counts.embedded))
                 self._wait(self.refresh_s)
                 continue
             if self.writer_pid is not None:
@@ -253,6 +266,8 @@ class BackgroundIndexer:
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
                         timers.append(optimize_after)
+                    if self._unembedded and not len(self._queue):
+                        timers.append(now)  # vectors to fill in: no sleeping
                     due_in = self._queue.next_due_in(now)
                     if due_in is not None:
                         timers.append(now + due_in)
@@ -292,6 +307,18 @@ class BackgroundIndexer:
                 optimize_after = now + OPTIMIZE_EVERY_S
                 self._dirty = False
                 self._guarded(self._indexer_or_new().store.optimize, [])
+            if self._unembedded and not self.pending and not self._commands:
+                self._guarded(self._embed_batch, [])
+
+    def _embed_batch(self) -> None:
+        """Fill in one batch of missing vectors (newest files first), then yield to events."""
+        indexer = self._indexer_or_new()
+        embedded = indexer.embed_pending(lambda n, m: self._publish(Embedding(n, m)), 1)
+        if embedded:
+            self._dirty = True  # compact the small commits when idle
+        else:
+            self._unembedded = False
+            self._publish_idle()
 
     def _guarded(self, work: Callable[[], object], retry: list[tuple[str, Kind]]) -> None:
         """Run one step; on failure report it, back off, and queue its paths again."""
@@ -328,6 +355,7 @@ class BackgroundIndexer:
             self._publish(Indexing(str(tree), n, total))
         if trees:
             indexer.resync(trees, progress=self._done_one)
+        self._unembedded = True
 
     def _done(self, outcomes: list[FileOutcome]) -> None:
         for outcome in outcomes:
@@ -344,8 +372,10 @@ class BackgroundIndexer:
         live = [f for f in self.folders if f.is_dir()]
         for folder in set(self.folders) - set(live):
             self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
-        count = self._counted(partial(self._indexer_or_new().sync, self.folders, force=force))
+        sync = partial(self._indexer_or_new().sync, self.folders, force=force, embed=False)
+        count = self._counted(sync)
         self._dirty = False  # sync optimized
+        self._unembedded = True
         self._publish_idle()
         log.debug("%s reconcile done: %d files considered", why, count)
 
@@ -375,8 +405,8 @@ class BackgroundIndexer:
         return count
 
     def _publish_idle(self) -> None:
-        store = self._indexer_or_new().store
-        self._publish(Idle(store.files.count_rows("status = 'ok'"), store.count()))
+        counts = self._indexer_or_new().store.counts()
+        self._publish(Idle(counts.files, counts.chunks, counts.embedded))
 
     def _run_command(self, command: _Command) -> None:
         assert self._watcher is not None
@@ -386,6 +416,7 @@ class BackgroundIndexer:
             else:
                 indexer = self._indexer_or_new()
                 self._counted(partial(indexer.resync, [command.path], force=command.force))
+                self._unembedded = True
                 self._publish_idle()
             return
         path = command.path

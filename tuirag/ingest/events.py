@@ -31,9 +31,16 @@ class Done:
 
 
 @dataclass(frozen=True, slots=True)
+class Embedding:
+    done: int  # chunks with a vector so far
+    total: int  # chunks in the index
+
+
+@dataclass(frozen=True, slots=True)
 class Idle:
     files: int
     chunks: int
+    embedded: int  # chunks with a vector; the rest are found by keyword only for now
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,5 +49,5 @@ class Notice:
     level: str = "info"  # info | warning | error
 
 
-IndexEvent = Queued | Indexing | Done | Idle | Notice
+IndexEvent = Queued | Indexing | Done | Embedding | Idle | Notice
 Listener = Callable[[IndexEvent], None]

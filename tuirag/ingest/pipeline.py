@@ -48,6 +48,7 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> files not considered
     seconds: float = 0.0
+    vectors: int = 0  # chunks given a vector by this run (resumed ones included)
 
     def count(self, status: str) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -149,8 +150,10 @@ class Indexer:
             1 for o in report.outcomes if o.status == "skipped" and o.reason == NO_PLUGIN
         )
         self.write_summary()
-        if embed and self.embed_pending(on_embed):
-            self.store.optimize()
+        if embed:
+            report.vectors = self.embed_pending(on_embed)
+            if report.vectors:
+                self.store.optimize()
         report.seconds = time.monotonic() - started
         self.write_summary()
         return report
@@ -168,6 +171,10 @@ class Indexer:
         done = batches = 0
         total = self.store.count()
         since = time.time()
+        if waiting := self.store.count_pending():
+            pid = os.getpid()
+            self._progress = summary.Progress(pid, "embedding", total - waiting, total, since)
+            self.write_summary(throttle=max_batches is not None)
         while max_batches is None or batches < max_batches:
             pending = self.store.pending_chunks(EMBED_BATCH)
             if not pending:

@@ -57,6 +57,16 @@ class Retriever:
                 "embedding model is English-only; pick a multilingual embedder.model)"
             )
             mode = "fts"
+        if mode != "fts" and (waiting := self.store.count_pending()):
+            total = self.store.count()
+            notes.append(
+                f"embedded {total - waiting:,} of {total:,} chunks so far: "
+                + (
+                    "the rest are ranked by keyword (BM25) only"
+                    if mode == "hybrid"
+                    else "vector search sees only those (try --mode hybrid or fts)"
+                )
+            )
         if mode == "fts":
             hits = self.store.text_search(query, k)
         else:
