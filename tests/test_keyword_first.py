@@ -173,19 +173,29 @@ def test_status_counts_skipped_files_and_shows_the_last_change(
     assert again["skipped"] == 2
 
 
-def test_status_needs_neither_lancedb_nor_the_model(
-    services: Services, docs: Path, tmp_path: Path
-) -> None:
-    write(docs / "a.md", "# A\n\nSome words.\n")
-    assert main(["ingest", "-q", str(docs)]) == 0
+def _heavy_imports(*argv: str) -> tuple[str, list[str]]:
+    """Run `tuirag ARGV` in a fresh interpreter: its output and the heavy modules it loaded."""
     probe = (
-        "import sys; from tuirag.cli.main import main; rc = main(['status']); "
+        "import sys\nfrom tuirag.cli.main import main\n"
+        "try:\n    rc = main(sys.argv[1:])\nexcept SystemExit as exc:\n    rc = exc.code\n"
         "heavy = [m for m in ('lancedb', 'fastembed', 'onnxruntime', 'pyarrow') "
-        "if m in sys.modules]; print('HEAVY', heavy); sys.exit(rc)"
+        "if m in sys.modules]\nprint('HEAVY', *heavy)\nsys.exit(rc)"
     )
     done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    assert "files      1 indexed, 0 failed, 0 skipped" in done.stdout
-    assert "HEAVY []" in done.stdout
+    out, _, heavy = done.stdout.rpartition("HEAVY")
+    return out, heavy.split()
+
+
+def test_commands_load_only_what_they_use(services: Services, docs: Path) -> None:
+    write(docs / "a.md", "# A\n\nSome zebra words.\n")
+    assert main(["ingest", "-q", str(docs)]) == 0
+    out, heavy = _heavy_imports("status")
+    assert "files      1 indexed, 0 failed, 0 skipped" in out and heavy == []
+    out, heavy = _heavy_imports("search", "zebra", "--mode", "fts")
+    assert str(docs / "a.md") in out
+    assert "fastembed" not in heavy and "onnxruntime" not in heavy
+    for argv in (["config", "show"], ["plugins"], ["--help"]):
+        assert _heavy_imports(*argv)[1] == []

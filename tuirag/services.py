@@ -6,6 +6,7 @@ LanceDB or loads a model.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import cached_property
 from pathlib import Path
@@ -43,8 +44,15 @@ class Services:
 
     @cached_property
     def store(self) -> Store:
+        """The index; opened without loading the model when these embedder settings
+        opened it before (`status`, `search --mode fts` never load it)."""
         from tuirag.backends.store import Store
 
+        folder = None if "embedder" in self.__dict__ else self.index_folder()
+        if folder is not None:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                meta = json.loads((folder / "meta.json").read_text())
+                return Store(folder, str(meta["embedder"]), int(meta["dim"]))
         embedder = self.embedder
         store = Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
         self._remember_index(embedder.key)
@@ -133,4 +141,4 @@ class Services:
         from tuirag.search.retrieval import Retriever
 
         search = self.settings.search
-        return Retriever(self.store, self.embedder, search.rrf_k, search.bm25_weight)
+        return Retriever(self.store, lambda: self.embedder, search.rrf_k, search.bm25_weight)

@@ -8,7 +8,7 @@ on the public eval set in every group (docs/PERFORMANCE.md, "Retrieval quality")
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -35,12 +35,20 @@ class SearchResult:
 
 class Retriever:
     def __init__(
-        self, store: Store, embedder: Embedder, rrf_k: int = 60, bm25_weight: float = 1.0
+        self,
+        store: Store,
+        embedder: Callable[[], Embedder],
+        rrf_k: int = 60,
+        bm25_weight: float = 1.0,
     ) -> None:
         self.store = store
-        self.embedder = embedder
+        self._embedder = embedder  # called only by vector and hybrid search: fts loads no model
         self.rrf_k = rrf_k
         self.bm25_weight = bm25_weight
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> SearchResult:
         started = time.perf_counter()
