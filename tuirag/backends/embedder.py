@@ -109,6 +109,10 @@ class FastEmbedEmbedder:
                     "pip install 'tuirag[gpu]' (onnxruntime-gpu) or set device = 'cpu'"
                 )
             kwargs["providers"] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        # No ONNX Runtime CPU arena: it keeps the largest batch's buffers for good
+        # (560-840 MB after a few batches of a 23 MB model); without it memory is
+        # returned after each batch at no measurable speed cost (docs/PERFORMANCE.md).
+        kwargs["enable_cpu_mem_arena"] = False
         try:
             self._model = TextEmbedding(model, threads=_threads(settings.threads), **kwargs)
         except Exception as exc:  # fastembed raises bare ValueError/OSError/HF errors
@@ -157,12 +161,34 @@ class FastEmbedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         texts = [self._passage_prefix + t for t in texts]
-        vectors = self._model.embed(texts, batch_size=self.batch_size)
-        return np.asarray(list(vectors), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        budget = self.batch_size * self.max_tokens
+        for batch in token_batches(self.tokenizer, texts, budget, self.max_tokens):
+            vectors = self._model.embed([texts[i] for i in batch], batch_size=len(batch))
+            out[batch] = np.asarray(list(vectors), dtype=np.float32)
+        return out
 
     def embed_query(self, text: str) -> np.ndarray:
         vector = next(iter(self._model.embed([self._query_prefix + text])))
         return np.asarray(vector, dtype=np.float32)
+
+
+def token_batches(
+    tokenizer: Tokenizer, texts: list[str], budget: int, max_tokens: int
+) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length whose padded size (count times
+    the longest, each cut at `max_tokens`) stays within `budget` tokens: memory is
+    bounded by tokens, not by count, and short texts are not padded to a long one."""
+    encoded = tokenizer.encode_batch(texts, add_special_tokens=True)
+    lengths = [min(len(e.ids), max_tokens) for e in encoded]
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(texts)), key=lambda i: lengths[i]):
+        if batch and (len(batch) + 1) * lengths[i] > budget:
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    return [*batches, batch] if batch else batches
 
 
 def _bundled_folder(cache_dir: Path) -> Path:
