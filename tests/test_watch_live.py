@@ -266,7 +266,9 @@ def test_files_changing_during_the_startup_scan(services: Services, docs: Path) 
     with watching(services, [docs], Recorder(also=meddle)) as (bg, rec):
         store = services.store
         wait_until(lambda: set(indexed_text(store)) == disk_files(docs), what="index == disk")
-        wait_until(lambda: "Edited after" in indexed_text(store)[str(docs / "f00.md")], what="f00")
+        wait_until(
+            lambda: "Edited after" in indexed_text(store).get(str(docs / "f00.md"), ""), what="f00"
+        )
         settle(bg, rec)
         text = indexed_text(store)
         assert "Edited during the scan" in text[str(docs / "f39.md")]
@@ -395,7 +397,7 @@ def test_a_root_reached_through_a_symlink_is_one_folder_to_ingest_and_watch(
         target = real.resolve() / "a.md"
         assert rec.outcomes("unchanged", target)  # ingest's rows, not new ones
         write(real / "a.md", "# Alpha\n\nThe first letter, edited.\n")
-        wait_until(lambda: "edited" in indexed_text(store)[str(target)], what="edit")
+        wait_until(lambda: "edited" in indexed_text(store).get(str(target), ""), what="edit")
         settle(bg, rec)
         assert set(store.file_records()) == {str(target)}
         assert_consistent(store)
