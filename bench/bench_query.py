@@ -115,6 +115,7 @@ def phase_write(folder: Path, size: int) -> dict[str, Any]:
                     "text": text,
                     "search_text": text,
                     "text_hash": f"{i:032x}",
+                    "embedded": True,
                     "vector": vectors[j],
                 }
             )
