@@ -23,7 +23,7 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, BTree
+from lancedb.index import FTS, BTree, HnswSq
 from lancedb.query import MatchQuery
 
 from tuirag.backends.index_dirs import folder_bytes
@@ -35,7 +35,15 @@ log = logging.getLogger(__name__)
 CHUNKS = "chunks"
 FILES = "files"
 SCHEMA_VERSION = 2  # 2: chunks.embedded (keyword-first ingest; vectors filled in behind)
-VECTOR_INDEX_MIN_ROWS = 100_000
+# Past this many vectors `optimize()` builds an ANN index (IVF partitions, each an
+# HNSW graph over 8-bit scalar-quantised vectors); below it an exact scan is fast
+# enough. Queries probe NPROBES partitions and re-rank REFINE x k candidates on the
+# full vectors, so scores are exact cosines; measured in docs/PERFORMANCE.md.
+VECTOR_INDEX_MIN_ROWS = 50_000
+ROWS_PER_PARTITION = 4_096
+NPROBES = 20
+EF = 100
+REFINE = 4
 
 
 def path_key(path: str) -> str:
@@ -166,6 +174,7 @@ class Store:
         self.folder = folder
         self.dim = dim
         self.embedder_key = embedder_key
+        self._vector_index: bool | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self._check_meta()
         try:
@@ -206,6 +215,7 @@ class Store:
 
     def refresh(self) -> None:
         """See writes made by another process (the watch daemon) since we opened."""
+        self._vector_index = None
         for table in (self.chunks, self.files):
             with contextlib.suppress(ValueError, RuntimeError):
                 table.checkout_latest()
@@ -374,8 +384,12 @@ class Store:
             for column in ("path_key", "text_hash"):
                 if not any(column in name for name in indices):
                     self.chunks.create_index(column, config=BTree())
-            if rows >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
-                self.chunks.create_index(metric="cosine", vector_column_name="vector")
+            vectors = rows - self.count_pending()
+            if vectors >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
+                partitions = max(1, vectors // ROWS_PER_PARTITION)
+                config = HnswSq(distance_type="cosine", num_partitions=partitions)
+                self.chunks.create_index("vector", config=config)
+        self._vector_index = None
         for table in (self.chunks, self.files):
             table.optimize(cleanup_older_than=retention)
 
@@ -387,16 +401,27 @@ class Store:
 
     # ---- search ---------------------------------------------------------
 
+    def has_vector_index(self) -> bool:
+        """Whether the ANN index exists (asked once per refresh or optimize)."""
+        if self._vector_index is None:
+            self._vector_index = any("vector" in i.name for i in self.chunks.list_indices())
+        return self._vector_index
+
     def vector_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The k nearest chunks by cosine: exact below VECTOR_INDEX_MIN_ROWS, else through
+        the ANN index (rows added since it was built are scanned exactly); chunks
+        without a vector yet are skipped."""
         if not self.count():
             return []
-        arrow = (
+        query = (
             self.chunks.search(vector, vector_column_name="vector")
             .distance_type("cosine")
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
-            .to_arrow()
         )
+        if self.has_vector_index():
+            query = query.nprobes(NPROBES).ef(max(EF, k * REFINE)).refine_factor(REFINE)
+        arrow = query.to_arrow()
         return [
             _hit(row, score=1.0 - row["_distance"], vector_score=1.0 - row["_distance"])
             for row in arrow.to_pylist()

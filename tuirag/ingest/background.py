@@ -73,6 +73,7 @@ log = logging.getLogger(__name__)
 BATCH_PATHS = 256  # paths handed to the indexer at once; its own batches bound memory
 OPTIMIZE_EVERY_S = 120.0  # compact and refresh the text index at most this often after edits
 MAX_BACKOFF_S = 60.0
+CLEANUP_AFTER_S = 330.0  # after an optimize: its retention (5 min) plus a margin
 
 
 class _Stopped(Exception):
@@ -257,6 +258,7 @@ class BackgroundIndexer:
         next_reconcile = now + self.reconcile_s if self.reconcile_s > 0 else float("inf")
         next_supervise = now + self.supervise_s
         optimize_after = now
+        cleanup_at = float("inf")
         while True:
             with self._cond:
                 while True:
@@ -266,6 +268,7 @@ class BackgroundIndexer:
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
                         timers.append(optimize_after)
+                    timers.append(cleanup_at)
                     if self._unembedded and not len(self._queue):
                         timers.append(now)  # vectors to fill in: no sleeping
                     due_in = self._queue.next_due_in(now)
@@ -306,6 +309,12 @@ class BackgroundIndexer:
             if self._dirty and not self.pending and now >= optimize_after:
                 optimize_after = now + OPTIMIZE_EVERY_S
                 self._dirty = False
+                self._guarded(self._indexer_or_new().store.optimize, [])
+                cleanup_at = now + CLEANUP_AFTER_S
+            elif cleanup_at <= now and not self.pending:
+                # versions kept for readers by the last optimize are old enough now:
+                # without this pass they stay on disk until the next edit
+                cleanup_at = float("inf")
                 self._guarded(self._indexer_or_new().store.optimize, [])
             if self._unembedded and not self.pending and not self._commands:
                 self._guarded(self._embed_batch, [])
