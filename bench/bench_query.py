@@ -11,7 +11,7 @@ figure belongs to a process that only did that job:
   write    add the chunks in batches (rows/s)
   flat     vector search without a vector index (exact), and numpy brute force over
            the same vectors in memory (the floor); then Store.optimize(), which
-           builds the FTS index and, from VECTOR_INDEX_MIN_ROWS, the IVF-HNSW-SQ index
+           builds the FTS index and, from VECTOR_INDEX_MIN_ROWS, the IVF-SQ index
   indexed  a fresh reader, as `tuirag search` or the TUI: vector search (with the
            index where there is one) and its recall@10 against the exact results,
            full-text search, and hybrid (RRF) search
@@ -287,12 +287,12 @@ def main() -> int:
             len(rows) - 1,
             [n, "numpy brute force (the floor)", *latency(f["numpy_floor"]), "1.00", "", ""],
         )
-        kind = "IVF-HNSW-SQ" if f["vector_index"] else "flat"
+        kind = "IVF-SQ" if f["vector_index"] else "flat"
         if f["vector_index"]:
             rows.append(
                 [
                     n,
-                    "vector, IVF-HNSW-SQ index + exact re-rank",
+                    "vector, IVF-SQ index + exact re-rank",
                     *latency(x["vector"]),
                     f"{x['ann_recall_at_10']:.2f}",
                     f"{x['self_hit_at_1']:.2f}",

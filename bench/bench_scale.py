@@ -279,7 +279,7 @@ def part_recall(vectors_file: Path, n_real: int, mixed: int, queries: int) -> li
 
 
 def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
-    from lancedb.index import HnswSq
+    from lancedb.index import IvfSq
 
     from tuirag.backends import store as store_module
     from tuirag.backends.store import Store
@@ -297,7 +297,7 @@ def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str,
         partitions = max(1, len(vectors) // store_module.ROWS_PER_PARTITION)
         with common.timer() as build:
             store.chunks.create_index(
-                "vector", config=HnswSq(distance_type="cosine", num_partitions=partitions)
+                "vector", config=IvfSq(distance_type="cosine", num_partitions=partitions)
             )
         store.refresh()
         recalls, times, floor = [], [], []
@@ -397,7 +397,7 @@ def main() -> int:
         runs = in_child("recall", vectors=str(args.vectors), sizes=sizes)
         out["recall"] = runs
         common.report(
-            "ANN index (IVF-HNSW-SQ, exact re-rank) against exact search, real vectors",
+            "ANN index (IVF-SQ, exact re-rank) against exact search, real vectors",
             ["vectors", "set", "partitions", "build s", "recall@10", "min recall@10",
              "p50 ms", "numpy exact p50 ms"],
             [[f"{r['vectors']:,}", r["set"], r["partitions"], r["build_s"], r["recall_at_10"],

@@ -169,6 +169,11 @@ class TuiragApp(App[None]):
     # ---- start-up ----------------------------------------------------------
 
     def on_mount(self) -> None:
+        # after the first frame: importing LanceDB, the model and the Ollama client in
+        # workers still takes the GIL in long stretches, which would delay that frame
+        self.call_after_refresh(self._start_services)
+
+    def _start_services(self) -> None:
         self.open_index()
         self.check_ollama()
 
