@@ -197,7 +197,8 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
     mid = np.arange(200, 5000)  # neither stop-word-common nor absent
     texts = [" ".join(words[w] for w in rng.choice(mid, size=3)) for _ in range(n_queries)]
     fts_times, _ = latencies(lambda q: store.text_search(q, 10), texts)
-    retriever = Retriever(store, PresetEmbedder(qs), rrf_k=60)  # type: ignore[arg-type]
+    preset = PresetEmbedder(qs)
+    retriever = Retriever(store, lambda: preset, rrf_k=60)  # type: ignore[arg-type,return-value]
     hybrid_times, _ = latencies(lambda q: retriever.search(q, 10, "hybrid"), texts)
     return {
         "vector": summary(times),
