@@ -355,8 +355,9 @@ def main() -> int:
     ap.add_argument("--baseline", metavar="PYTHON", help="another checkout's python, paired")
     ap.add_argument("--vectors", type=Path, default=REAL_VECTORS, help="real-vector cache")
     ap.add_argument("--parts", nargs="+", default=["fresh", "memory", "noop", "recall"])
+    ap.add_argument("--files", type=int, help="new files for fresh and memory (40; quick 10)")
     args = ap.parse_args()
-    files = 40 if args.quick else 200
+    files = args.files or (10 if args.quick else 40)
     noop_sizes = [(250, 4), (250, 40)] if args.quick else [(250, 4), (250, 40), (2500, 40)]
     if not args.quick:
         noop_sizes.append((100_000, 1))
