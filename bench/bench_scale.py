@@ -124,6 +124,8 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
         folder = Path(tmp)
         docs = corpus(folder, files)
         env = env_for(folder)
+        if python != sys.executable:  # the baseline runs its own checkout's code
+            env.pop("PYTHONPATH", None)
         seconds, peak = run_measured([python, "-m", "tuirag", "ingest", "-q", str(docs)], env)
         noop_s, noop_peak = run_measured([python, "-m", "tuirag", "ingest", "-q", str(docs)], env)
         watch = subprocess.Popen(
