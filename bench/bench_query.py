@@ -170,6 +170,8 @@ def phase_flat(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
 class PresetEmbedder:
     """Hands the retriever the prepared query vectors (the model's cost is measured apart)."""
 
+    multilingual = False
+
     def __init__(self, vectors: np.ndarray) -> None:
         self.vectors = list(vectors)
         self.i = 0

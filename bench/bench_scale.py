@@ -7,7 +7,7 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
             every file is full-text searchable (keyword phase), then until every
             chunk has its vector, against the bare embedder on the same texts
   ingest    peak RSS of `tuirag ingest` on that folder (model, parser child excluded)
-  watch     RSS of an idle `tuirag watch` over that index, after its scan and vectors
+  watch     RSS of `tuirag watch` over that index, idle for 45 s after its scan and vectors
   noop      peak RSS and seconds of a no-op `tuirag ingest` over synthetic indexes of
             growing size (files on disk whose records match, random vectors): what a
             restart or periodic reconcile costs; the biggest is the 100k-file tree
@@ -138,9 +138,9 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
         try:
             assert watch.stdout is not None
             for line in watch.stdout:
-                if "up to date" in line:
+                if "up to date" in line and "embedded" not in line:  # every vector in
                     break
-            time.sleep(10)  # idle: nothing changes
+            time.sleep(45)  # idle: nothing changes (tuirag watch frees the model after 30 s)
             idle = rss_mib(watch.pid)
         finally:
             watch.terminate()

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
 STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
 LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
+RELEASE_MODEL_S = 30.0  # idle this long, the embedding model is freed (reloads in ~1 s)
 RELOAD = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []  # no SIGHUP on Windows
 
 
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     store = svc.store  # a broken index or missing model fails here, as one line
     log = _Log(out, args.quiet)
     log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
-    indexer = BackgroundIndexer(svc, folders, log)
+    indexer = BackgroundIndexer(svc, folders, log, release_model_s=RELEASE_MODEL_S)
     follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
     wake = threading.Event()
     received: set[int] = set()

@@ -98,6 +98,7 @@ class BackgroundIndexer:
         supervise_s: float = 2.0,
         refresh_s: float = 2.0,
         watcher_factory: type[Watcher] = Watcher,
+        release_model_s: float | None = None,
     ) -> None:
         self.services = services
         self.folders: list[Path] = []
@@ -109,6 +110,9 @@ class BackgroundIndexer:
         self.supervise_s = supervise_s
         self.refresh_s = refresh_s
         self.watcher_factory = watcher_factory
+        # `tuirag watch` frees the embedding model after this long idle (the app keeps
+        # it: its searches embed questions)
+        self.release_model_s = release_model_s
         opts = services.settings.watch
         self.reconcile_s = opts.reconcile_minutes * 60
         self._queue = ChangeQueue(
@@ -259,6 +263,7 @@ class BackgroundIndexer:
         next_supervise = now + self.supervise_s
         optimize_after = now
         cleanup_at = float("inf")
+        release_at = float("inf")  # when an idle model is freed (release_model_s)
         while True:
             with self._cond:
                 while True:
@@ -268,7 +273,7 @@ class BackgroundIndexer:
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
                         timers.append(optimize_after)
-                    timers.append(cleanup_at)
+                    timers += [cleanup_at, release_at]
                     if self._unembedded and not len(self._queue):
                         timers.append(now)  # vectors to fill in: no sleeping
                     due_in = self._queue.next_due_in(now)
@@ -318,6 +323,11 @@ class BackgroundIndexer:
                 self._guarded(self._indexer_or_new().store.optimize, [])
             if self._unembedded and not self.pending and not self._commands:
                 self._guarded(self._embed_batch, [])
+            if commands or overflow or due or self._unembedded:
+                release_at = now + (self.release_model_s or float("inf"))
+            elif now >= release_at:
+                release_at = float("inf")
+                self._indexer_or_new().embedder.release()
 
     def _embed_batch(self) -> None:
         """Fill in one batch of missing vectors (newest files first), then yield to events."""

@@ -57,7 +57,7 @@ class Retriever:
         if mode != "vector" and not self.store.has_fts() and self.store.count():
             warning = "full-text index not built yet; using vector search only"
             mode = "vector"
-        if mode == "hybrid" and not self.embedder.multilingual and mostly_cjk(query):
+        if mode == "hybrid" and mostly_cjk(query) and not self.embedder.multilingual:
             # An English-only model's vectors of Chinese text are near noise: on the
             # eval set, full-text alone ranked Chinese answers first far more often.
             notes.append(
