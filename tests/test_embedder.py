@@ -65,3 +65,12 @@ def test_batches_are_sized_by_tokens_and_keep_the_order(embedder) -> None:
     together = embedder.embed_documents(texts)
     alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
     assert np.allclose(together, alone, atol=1e-3)
+
+
+def test_a_released_model_reloads_when_next_needed(tmp_path: Path) -> None:
+    settings = Settings()
+    embedder = make_embedder(settings.embedder, settings.ollama, tmp_path)
+    before = embedder.embed_documents(["The router supports 5 GHz wifi."])
+    embedder.release()  # what an idle `tuirag watch` does
+    after = embedder.embed_documents(["The router supports 5 GHz wifi."])
+    assert np.allclose(before, after, atol=1e-5)
