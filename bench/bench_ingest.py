@@ -70,7 +70,7 @@ def stored_inputs(store: Any) -> list[str]:
     """The unique texts the pipeline embedded (its embed_input of every stored chunk)."""
     from tuirag.ingest.pipeline import embed_input
 
-    rows = store.chunks.to_arrow().select(["text", "heading"]).to_pylist()
+    rows = store.rows(["text", "heading"])
     return sorted({embed_input(r["heading"], r["text"]) for r in rows})
 
 

@@ -28,7 +28,7 @@ from lancedb.query import MatchQuery
 
 from tuirag.backends.index_dirs import folder_bytes
 from tuirag.text import fts_text
-from tuirag.types import Hit
+from tuirag.types import Chunk, Hit, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     file_hash: str
-    status: str = "ok"
+    status: RecordStatus = "ok"
     reason: str = ""
     chunks: int = 0
     plugin: str = ""
@@ -151,6 +151,47 @@ class PendingChunk:
     heading: str
     text: str
     text_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """One chunk to write: its file's record, what was embedded, its hash and vector."""
+
+    record: FileRecord
+    chunk: Chunk
+    embedded_text: str  # heading + text: what the vector sees (pipeline.embed_input)
+    text_hash: str
+    vector: np.ndarray | None  # None: found by keyword until embed_pending fills it in
+
+    def row(self) -> dict[str, Any]:
+        key = path_key(self.record.path)
+        ident = f"{key}:{self.chunk.ordinal}:{self.text_hash}"
+        return {
+            "chunk_id": hashlib.blake2b(ident.encode(), digest_size=12).hexdigest(),
+            "path": self.record.path,
+            "path_key": key,
+            "file_hash": self.record.file_hash,
+            "mtime_ns": self.record.mtime_ns,
+            "ordinal": self.chunk.ordinal,
+            "kind": self.chunk.kind,
+            "plugin": self.record.plugin,
+            "heading": self.chunk.heading,
+            "page": self.chunk.page,
+            "start_line": self.chunk.start_line,
+            "end_line": self.chunk.end_line,
+            "text": self.chunk.text,
+            "search_text": fts_text(search_text(self.record.path, self.embedded_text)),
+            "text_hash": self.text_hash,
+            "embedded": self.vector is not None,
+            "vector": None if self.vector is None else np.asarray(self.vector, dtype=np.float32),
+        }
+
+
+def search_text(path: str, embedded_text: str) -> str:
+    """What full-text search indexes: the embedded text plus the file's folder and
+    name, so a file is found by its name without the name shaping its vector."""
+    where = Path(path)
+    return f"{where.parent.name}/{where.name}\n{embedded_text}"
 
 
 class StoreError(Exception):
@@ -240,6 +281,10 @@ class Store:
             .execute(pa.Table.from_pylist(rows, schema=FILES_SCHEMA))
         )
 
+    def file_count(self) -> int:
+        """Files indexed without error."""
+        return self.files.count_rows("status = 'ok'")
+
     def file_hashes(self, paths: Sequence[str]) -> dict[str, str]:
         """file_hash of each of `paths` indexed without error now (others are absent)."""
         keys = sorted({path_key(p) for p in paths})
@@ -259,6 +304,24 @@ class Store:
         _delete_keys(self.files, [path_key(p) for p in paths])
 
     # ---- chunks ---------------------------------------------------------
+
+    def write_batch(
+        self,
+        records: Sequence[FileRecord],
+        chunks: Sequence[NewChunk],
+        touched: Sequence[FileRecord] = (),
+    ) -> None:
+        """Replace the files of `records` by `chunks`; refresh the `touched` records.
+
+        Order: drop their file records, drop their old chunks, add the new chunks,
+        write the new records. A crash anywhere leaves files without a record,
+        which the next run re-indexes (deleting any partial chunks first).
+        """
+        paths = [r.path for r in records]
+        self.delete_files(paths)
+        self.delete_chunks(paths)
+        self.add_chunks([c.row() for c in chunks])
+        self.put_files([*records, *touched])
 
     def delete_chunks(self, paths: Iterable[str]) -> None:
         _delete_keys(self.chunks, [path_key(p) for p in paths])
@@ -369,6 +432,10 @@ class Store:
             key=lambda r: r.path,
         )
 
+    def rows(self, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Every chunk row, with only `columns` (for checks and benchmarks, not queries)."""
+        return self.chunks.to_arrow().select(list(columns)).to_pylist()
+
     # ---- maintenance ----------------------------------------------------
 
     def optimize(self, retention: timedelta = timedelta(minutes=5)) -> None:
@@ -416,7 +483,7 @@ class Store:
             return []
         query = (
             self.chunks.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
+            .distance_type("cosine")  # type: ignore[attr-defined]  # typed as the base builder
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
         )
@@ -434,7 +501,7 @@ class Store:
             return []
         columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
         arrow = (
-            self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
+            self.chunks.search(self._match(query), query_type="fts")
             .select(columns)
             .limit(k)
             .to_arrow()
@@ -446,6 +513,10 @@ class Store:
                 sim = float(np.dot(np.asarray(stored, dtype=np.float32), vector))
             hits.append(_hit(row, score=row["_score"], vector_score=sim))
         return hits
+
+    @staticmethod
+    def _match(query: str) -> MatchQuery:
+        return MatchQuery(fts_text(query), "search_text")  # type: ignore[call-arg]  # defaults
 
     def chunk_neighbours(self, path: str) -> list[Hit]:
         """All chunks of one file in order (for previews)."""

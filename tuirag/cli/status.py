@@ -13,8 +13,9 @@ from rich.text import Text
 
 from tuirag.backends.index_dirs import folder_bytes, index_folders
 from tuirag.cli.common import services
-from tuirag.cli.output import console, human_bytes
+from tuirag.cli.output import console
 from tuirag.ingest import summary, watchstate
+from tuirag.text import human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -103,9 +104,9 @@ def _print(info: dict[str, Any], others: list[Path]) -> None:
             Text(f"{label}: ", style="red" if p["status"] == "failed" else "yellow")
             + Text(f"{p['path']}: {p['reason']}")
         )
-    for folder in others:
-        size = human_bytes(folder_bytes(folder))
-        note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
+    for other in others:
+        size = human_bytes(folder_bytes(other))
+        note = f"another index (other embedding model): {other} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
 
 

@@ -22,17 +22,16 @@ from pathlib import Path
 import numpy as np
 
 from tuirag.backends.embedder import Embedder
-from tuirag.backends.store import FileRecord, Store, path_key
+from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
 from tuirag.ingest import summary
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
 from tuirag.ingest.walk import link_problem, walk
-from tuirag.paths import within
+from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
-from tuirag.text import fts_text
-from tuirag.types import Chunk, FileOutcome, Section
+from tuirag.types import Chunk, FileOutcome, OutcomeStatus, RecordStatus, Section
 
 BATCH_CHUNKS = 256
 BATCH_FILES = 64
@@ -50,7 +49,7 @@ class IngestReport:
     seconds: float = 0.0
     vectors: int = 0  # chunks given a vector by this run (resumed ones included)
 
-    def count(self, status: str) -> int:
+    def count(self, status: OutcomeStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
@@ -85,13 +84,6 @@ def embed_input(heading: str, text: str) -> str:
     text), never where it sits (file path, line numbers), so a rename or a line
     inserted above reuses the stored vector."""
     return f"{heading}\n{text}" if heading else text
-
-
-def search_input(path: str, embedded_text: str) -> str:
-    """What full-text search indexes: the embedded text plus the file's folder and
-    name, so a file is found by its name without the name shaping its vector."""
-    where = Path(path)
-    return f"{where.parent.name}/{where.name}\n{embedded_text}"
 
 
 def text_hash(embedded_text: str) -> str:
@@ -225,7 +217,7 @@ class Indexer:
         A root that is gone, or ignored by the rules, loses its files. `on_file` hears
         of each file as it is taken up; `progress` of outcomes, which come a batch at a time.
         """
-        roots = [Path(os.path.abspath(r)) for r in roots]
+        roots = [absolute(r) for r in roots]
         live = [
             r
             for r in roots
@@ -269,7 +261,7 @@ class Indexer:
         outcomes: list[FileOutcome] = []
         gone = []
         for path in paths:
-            path = Path(os.path.abspath(path))
+            path = absolute(path)
             if (
                 not path.is_file()
                 or self.rules.reason(path, is_dir=False)
@@ -299,8 +291,8 @@ class Indexer:
 
     def forget(self, target: Path, keep: Iterable[Path] = ()) -> list[FileOutcome]:
         """Drop everything under `target` except what lies under a `keep` folder."""
-        target = Path(os.path.abspath(target))
-        kept = [Path(os.path.abspath(k)) for k in keep]
+        target = absolute(target)
+        kept = [absolute(k) for k in keep]
         paths = [
             p
             for p in self.store.file_records()
@@ -331,6 +323,7 @@ class Indexer:
         same_version = record is not None and record.parser_version == version
         if (
             not force
+            and record is not None
             and same_version
             and record.size == st.st_size
             and record.mtime_ns == st.st_mtime_ns
@@ -352,7 +345,7 @@ class Indexer:
         except OSError as exc:
             return self._record_problem(base, "failed", f"cannot read: {exc.strerror}")
         base = replace(base, file_hash=digest)
-        if not force and same_version and record.file_hash == digest:
+        if not force and record is not None and same_version and record.file_hash == digest:
             # touched but not changed: refresh the record with the next batch, embed nothing
             self._touched.append(replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns))
             return [FileOutcome(str(path), "unchanged", chunks=record.chunks), *self._maybe_flush()]
@@ -363,7 +356,8 @@ class Indexer:
             and same_version
             and not force
         ):
-            return [FileOutcome(str(path), record.status, reason=record.reason)]  # known bad
+            known_bad: OutcomeStatus = record.status
+            return [FileOutcome(str(path), known_bad, reason=record.reason)]
         try:
             sections = self.parse(plugin, path)
         except ParseFailed as exc:
@@ -380,7 +374,9 @@ class Indexer:
         self._pending.append(_Pending(replace(base, reason=warning), chunks))
         return self._maybe_flush()
 
-    def _record_problem(self, base: FileRecord, status: str, reason: str) -> list[FileOutcome]:
+    def _record_problem(
+        self, base: FileRecord, status: RecordStatus, reason: str
+    ) -> list[FileOutcome]:
         """A file that yields no chunks: its record (and the removal of old chunks) joins
         the batch, so a folder of bad files costs no extra commits."""
         self._pending.append(_Pending(replace(base, status=status, reason=reason), []))
@@ -411,49 +407,26 @@ class Indexer:
         inputs = [embed_input(c.heading, c.text) for p in pending for c in p.chunks]
         hashes = [text_hash(t) for t in inputs]
         known = self.store.vectors_for(hashes)
-        rows, outcomes, i = [], [], 0
+        records: list[FileRecord] = []
+        rows: list[NewChunk] = []
+        outcomes: list[FileOutcome] = []
+        i = 0
         for item in pending:
-            rec = item.record
-            key = path_key(rec.path)
+            rec = replace(item.record, chunks=len(item.chunks))
+            records.append(rec)
             new = set()
             for chunk in item.chunks:
                 h = hashes[i]
                 vector = known.get(h)
                 if vector is None:
                     new.add(h)
-                rows.append(
-                    {
-                        "chunk_id": hashlib.blake2b(
-                            f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12
-                        ).hexdigest(),
-                        "path": rec.path,
-                        "path_key": key,
-                        "file_hash": rec.file_hash,
-                        "mtime_ns": rec.mtime_ns,
-                        "ordinal": chunk.ordinal,
-                        "kind": chunk.kind,
-                        "plugin": rec.plugin,
-                        "heading": chunk.heading,
-                        "page": chunk.page,
-                        "start_line": chunk.start_line,
-                        "end_line": chunk.end_line,
-                        "text": chunk.text,
-                        "search_text": fts_text(search_input(rec.path, inputs[i])),
-                        "text_hash": h,
-                        "embedded": vector is not None,
-                        "vector": vector,
-                    }
-                )
+                rows.append(NewChunk(rec, chunk, inputs[i], h, vector))
                 i += 1
-            status = "indexed" if rec.status == "ok" else rec.status
+            status: OutcomeStatus = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
-                FileOutcome(rec.path, status, len(item.chunks), len(new), reason=rec.reason)  # type: ignore[arg-type]
+                FileOutcome(rec.path, status, len(item.chunks), len(new), reason=rec.reason)
             )
-        paths = [p.record.path for p in pending]
-        self.store.delete_files(paths)
-        self.store.delete_chunks(paths)
-        self.store.add_chunks(rows)
-        self.store.put_files([replace(p.record, chunks=len(p.chunks)) for p in pending] + touched)
+        self.store.write_batch(records, rows, touched)
         self.write_summary(changed=True, throttle=True)
         return outcomes
 
