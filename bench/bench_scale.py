@@ -283,7 +283,6 @@ def part_recall(vectors_file: Path, n_real: int, mixed: int, queries: int) -> li
 def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
     from lancedb.index import IvfSq
 
-    from tuirag.backends import store as store_module
     from tuirag.backends.store import Store
 
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-recall-") as tmp:
@@ -296,11 +295,8 @@ def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str,
                     for j, v in enumerate(part)
                 ]
             )
-        partitions = max(1, len(vectors) // store_module.ROWS_PER_PARTITION)
         with common.timer() as build:
-            store.chunks.create_index(
-                "vector", config=IvfSq(distance_type="cosine", num_partitions=partitions)
-            )
+            store.chunks.create_index("vector", config=IvfSq(distance_type="cosine"))
         store.refresh()
         recalls, times, floor = [], [], []
         for qv in queries:
@@ -315,7 +311,6 @@ def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str,
         return {
             "set": label,
             "vectors": len(vectors),
-            "partitions": partitions,
             "build_s": build[0],
             "recall_at_10": float(np.mean(recalls)),
             "min_recall": float(np.min(recalls)),
@@ -401,9 +396,9 @@ def main() -> int:
         out["recall"] = runs
         common.report(
             "ANN index (IVF-SQ, exact re-rank) against exact search, real vectors",
-            ["vectors", "set", "partitions", "build s", "recall@10", "min recall@10",
+            ["vectors", "set", "build s", "recall@10", "min recall@10",
              "p50 ms", "numpy exact p50 ms"],
-            [[f"{r['vectors']:,}", r["set"], r["partitions"], r["build_s"], r["recall_at_10"],
+            [[f"{r['vectors']:,}", r["set"], r["build_s"], r["recall_at_10"],
               r["min_recall"], r["p50_ms"], r["numpy_p50_ms"]] for r in runs],
         )  # fmt: skip
     common.write_json(args.json, {"benchmark": "scale", **out})
