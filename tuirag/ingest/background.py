@@ -277,7 +277,7 @@ class BackgroundIndexer:
         next_supervise = now + self.supervise_s
         optimize_after = now
         cleanup_at = float("inf")
-        release_at = float("inf")  # when an idle model is freed (release_model_s)
+        release_at = now + (self.release_model_s or float("inf"))  # an idle model is freed
         while True:
             with self._cond:
                 while True:
@@ -335,9 +335,11 @@ class BackgroundIndexer:
                 # without this pass they stay on disk until the next edit
                 cleanup_at = float("inf")
                 self._guarded(self._indexer_or_new().store.optimize, [])
+            worked = bool(commands or overflow or due)
             if self._unembedded and not self.pending and not self._commands:
                 self._guarded(self._embed_batch, [])
-            if commands or overflow or due or self._unembedded:
+                worked = True
+            if worked:
                 release_at = now + (self.release_model_s or float("inf"))
             elif now >= release_at:
                 release_at = float("inf")
