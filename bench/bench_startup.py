@@ -199,17 +199,17 @@ def typing_rows(folder: Path, files: int, keys: int) -> list[tuple]:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10)
-    p.add_argument("--files", type=int, default=400, help="new files indexed while typing")
+    p.add_argument("--files", type=int, help="new files indexed while typing (0: skip that part)")
     p.add_argument("--baseline", metavar="PYTHON", help="another checkout's python, paired runs")
     args = p.parse_args()
     runs = 3 if args.quick else args.runs
-    files = 100 if args.quick else args.files
+    files = args.files if args.files is not None else (100 if args.quick else 400)
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-") as tmp:
         env = prepare(Path(tmp))
         run_once(env)  # warm the OS file cache; not counted
         results = [run_once(env) for _ in range(runs)]
         commands = command_rows(env, runs, args.baseline)
-        keys = typing_rows(Path(tmp), files, 40)
+        keys = typing_rows(Path(tmp), files, 40) if files else []
     rows = [
         (
             c,
