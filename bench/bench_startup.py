@@ -141,8 +141,13 @@ COMMANDS = {
 
 def command_seconds(python: str, argv: list[str], env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run(
-        [python, "-m", "tuirag", *argv], env=env, capture_output=True, check=True, timeout=120
+    subprocess.run(  # not in the checkout: `-m` would import the checkout it runs in
+        [python, "-m", "tuirag", *argv],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=120,
+        cwd=env["TUIRAG_DATA_DIR"],
     )
     return time.perf_counter() - started
 
