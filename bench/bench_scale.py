@@ -45,6 +45,7 @@ REAL_VECTORS = Path(tempfile.gettempdir()) / "tuirag-bench-real-vectors.npy"
 def env_for(folder: Path) -> dict[str, str]:
     return dict(
         os.environ,
+        HOME_DIR=str(folder),
         TUIRAG_DATA_DIR=str(folder / "data"),
         TUIRAG_CONFIG=str(folder / "config.toml"),
         OLLAMA_HOST="http://127.0.0.1:9",
@@ -70,7 +71,10 @@ def corpus(folder: Path, files: int) -> Path:
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Seconds and peak RSS (MiB) of a child process (its own children excluded)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # not in the checkout: `python -m` would import the checkout it runs in
+    proc = subprocess.Popen(
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=env["HOME_DIR"]
+    )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
     if os.waitstatus_to_exitcode(status) not in (0, 1):
@@ -131,6 +135,7 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
         watch = subprocess.Popen(
             [python, "-m", "tuirag", "watch"],
             env=env,
+            cwd=folder,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
