@@ -45,7 +45,7 @@ REAL_VECTORS = Path(tempfile.gettempdir()) / "tuirag-bench-real-vectors.npy"
 def env_for(folder: Path) -> dict[str, str]:
     return dict(
         os.environ,
-        HOME_DIR=str(folder),
+        BENCH_CWD=str(folder),
         TUIRAG_DATA_DIR=str(folder / "data"),
         TUIRAG_CONFIG=str(folder / "config.toml"),
         OLLAMA_HOST="http://127.0.0.1:9",
@@ -73,7 +73,7 @@ def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     started = time.perf_counter()
     # not in the checkout: `python -m` would import the checkout it runs in
     proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=env["HOME_DIR"]
+        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=env["BENCH_CWD"]
     )
     _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
