@@ -68,18 +68,37 @@ def corpus(folder: Path, files: int) -> Path:
     return docs
 
 
+# Runs `tuirag ARGS` and reports the process's own peak (VmHWM) last on stderr. Not
+# ru_maxrss: Linux carries a parent's RSS at fork into the child's across exec.
+MEASURED = """
+import atexit, sys
+from tuirag.cli.main import main
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write(f"\\nVmHWM {int(line.split()[1])}\\n")
+atexit.register(hwm)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of a child process (its own children excluded)."""
+    """Seconds and peak RSS (MiB) of `python -m tuirag ARGS` (its own children excluded)."""
+    python, args = argv[0], argv[3:]  # [python, "-m", "tuirag", *args]
     started = time.perf_counter()
-    # not in the checkout: `python -m` would import the checkout it runs in
-    proc = subprocess.Popen(
-        argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=env["BENCH_CWD"]
+    # not in the checkout: `python -c` would import the checkout it runs in
+    proc = subprocess.run(
+        [python, "-c", MEASURED, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=env["BENCH_CWD"],
     )
-    _, status, usage = os.wait4(proc.pid, 0)
     seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) not in (0, 1):
-        raise SystemExit(f"{argv} failed: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-    return seconds, usage.ru_maxrss / 1024
+    if proc.returncode not in (0, 1) or "VmHWM" not in proc.stderr:
+        raise SystemExit(f"{argv} failed: {proc.stderr[-2000:]}")
+    return seconds, int(proc.stderr.rsplit("VmHWM", 1)[1].split()[0]) / 1024
 
 
 def rss_mib(pid: int) -> float:
