@@ -6,26 +6,15 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tuirag.plugins.base import FormatPlugin, PluginError
+from tuirag.formats.encoding import read_decoded, with_note
+from tuirag.formats.headings import breadcrumb
+from tuirag.plugins.base import FormatPlugin
 from tuirag.types import Section
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file as UTF-8 (with or without BOM) or BOM-marked UTF-16."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:8192]:
-        raise PluginError("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PluginError(
-            f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it with iconv"
-        ) from None
+    """A text file's text in whatever encoding it was saved (see tuirag.formats.encoding)."""
+    return read_decoded(path).text
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -66,9 +55,9 @@ class TextPlugin(FormatPlugin):
         return looks_like_text(head)
 
     def load(self, path: Path) -> Iterable[Section]:
-        text = read_text(path)
-        if text.strip():
-            yield Section(text=text, kind="prose", start_line=1)
+        decoded = read_decoded(path)
+        if decoded.text.strip():
+            yield Section(text=decoded.text, kind="prose", start_line=1, warning=decoded.note)
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -84,7 +73,8 @@ class MarkdownPlugin(FormatPlugin):
     isolate = False
 
     def load(self, path: Path) -> Iterable[Section]:
-        yield from split_markdown(read_text(path))
+        decoded = read_decoded(path)
+        yield from with_note(split_markdown(decoded.text), decoded.note)
 
 
 def split_markdown(text: str) -> Iterator[Section]:
@@ -96,7 +86,7 @@ def split_markdown(text: str) -> Iterator[Section]:
         body = "\n".join(lines[start:end])
         content = lines[start + 1 : end] if _HEADING.match(lines[start]) else lines[start:end]
         if "".join(content).strip():
-            heading = " > ".join(title for _, title in trail)
+            heading = breadcrumb(title for _, title in trail)
             yield Section(text=body, kind="prose", start_line=start + 1, heading=heading)
 
     for i, line in enumerate(lines):
