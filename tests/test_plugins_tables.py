@@ -105,7 +105,7 @@ def test_number_formats(value, fmt, shown) -> None:
 def test_non_utf8_is_decoded_and_broken_workbooks_are_reported(tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
     latin.write_bytes("name,city\nJosé,Málaga\nFrançois,Besançon\n".encode("latin-1"))
-    (section, *rest) = parse_file(TablesPlugin(), latin)
+    (section, *_rest) = parse_file(TablesPlugin(), latin)
     assert "| José | Málaga |" in section.text and section.header.startswith("| name | city |")
     assert section.warning.startswith("not UTF-8: read as")
     broken = tmp_path / "broken.xlsx"

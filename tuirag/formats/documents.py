@@ -145,7 +145,7 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
     buffer: list[str] = []
 
     def end_paragraph() -> None:
-        text = re.sub(r"[ \t\r\f\v]+", " ", "".join(buffer))
+        text = re.sub(r"[ \t\r\f\v\xa0]+", " ", "".join(buffer))
         if text.strip() == "-":  # a list item's bullet waits for its first paragraph
             return
         outline.add("\n".join(line.strip() for line in text.split("\n")))
@@ -164,7 +164,7 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
             caption = el.find("caption")
             title = " ".join(caption.text_content().split()) if caption is not None else ""
             if not title and outline.paragraphs:
-                last = outline.paragraphs[-1]
+                last = " ".join(outline.paragraphs[-1].split())
                 title = last if len(last) <= _CAPTION_MAX_CHARS else ""
             rows = [[cell.text_content() for cell in tr.xpath("./th|./td")] for tr in el.iter("tr")]
             yield from outline.table(rows, title)

@@ -13,29 +13,35 @@ import re
 from collections.abc import Iterable
 
 SEPARATOR = " > "
-_MIN_OVERLAP = 8  # shorter titles are not merged on containment ("R" in "R Basics")
+_MIN_OVERLAP = 5  # shorter titles are not merged on containment ("R" in "R Basics")
 
 
 def _key(title: str) -> str:
     return re.sub(r"\W+", "", title).casefold()
 
 
-def _same(a: str, b: str) -> bool:
+def _same(a: str, b: str, root: bool) -> bool:
+    """Equal titles; a root title (a page's <title>) also matches a heading it ends with."""
     ka, kb = _key(a), _key(b)
     if ka == kb:
         return True
     short, long = sorted((ka, kb), key=len)
-    return len(short) >= _MIN_OVERLAP and long.endswith(short)
+    return root and len(short) >= _MIN_OVERLAP and long.endswith(short)
 
 
 def breadcrumb(titles: Iterable[str]) -> str:
-    """Titles joined outermost first; a title that repeats its parent replaces it."""
+    """Titles joined outermost first; a title that repeats its parent replaces it.
+
+    "Acme Docs: Backups" (the page title) followed by "Backups" (its <h1>) is one
+    title, "Backups"; containment merges only at the root, so "Wireless Setup >
+    Setup" stays two.
+    """
     path: list[str] = []
     for title in titles:
         title = " ".join(title.split())
         if not title:
             continue
-        if path and _same(path[-1], title):
+        if path and _same(path[-1], title, root=len(path) == 1):
             path[-1] = title if len(title) <= len(path[-1]) else path[-1]
             continue
         path.append(title)
