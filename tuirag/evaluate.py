@@ -29,7 +29,7 @@ from tuirag.errors import UserError
 from tuirag.types import Hit
 
 KS = (1, 3, 5, 10)
-_TABLE_EXT = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
+_TABLE_EXT = {".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".ods"}
 _CODE_EXT = {
     ".py",
     ".go",

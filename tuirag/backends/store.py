@@ -2,8 +2,9 @@
 
 One index folder per embedder (model, dimension, prefixes): vectors of two models
 can never meet in one table, and switching back to a model finds its index intact.
-Filters only ever contain hex digests we computed, never user paths (a file named
-`a' OR '1'='1.md` cannot widen a delete).
+Filters that delete or update only ever contain hex digests we computed, never user
+paths (a file named `a' OR '1'='1.md` cannot widen a delete); the one user-typed
+value, a search's path glob, is quoted and escaped (tuirag/search/filters.py).
 """
 
 from __future__ import annotations
@@ -290,32 +291,30 @@ class Store:
 
     # ---- search ---------------------------------------------------------
 
-    def vector_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+    def vector_search(self, vector: np.ndarray, k: int, where: str = "") -> list[Hit]:
+        """The k nearest chunks; `where` (a SearchFilter's SQL) is applied before ranking."""
         if not self.count():
             return []
-        arrow = (
-            self.chunks.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
-            .select([*HIT_COLUMNS, "_distance"])
-            .limit(k)
-            .to_arrow()
-        )
+        query = self.chunks.search(vector, vector_column_name="vector").distance_type("cosine")
+        if where:
+            query = query.where(where, prefilter=True)
+        arrow = query.select([*HIT_COLUMNS, "_distance"]).limit(k).to_arrow()
         return [
             _hit(row, score=1.0 - row["_distance"], vector_score=1.0 - row["_distance"])
             for row in arrow.to_pylist()
         ]
 
-    def text_search(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
+    def text_search(
+        self, query: str, k: int, vector: np.ndarray | None = None, where: str = ""
+    ) -> list[Hit]:
         """BM25 over the text; with `vector`, also each hit's cosine similarity."""
         if not self.count() or not self.has_fts() or not query.strip():
             return []
         columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
-        arrow = (
-            self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
-            .select(columns)
-            .limit(k)
-            .to_arrow()
-        )
+        search = self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
+        if where:
+            search = search.where(where, prefilter=True)
+        arrow = search.select(columns).limit(k).to_arrow()
         hits = []
         for row in arrow.to_pylist():
             sim = None

@@ -17,8 +17,10 @@ from rich.text import Text
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note, path_text
-from tuirag.cli.search import format_hit, indent
+from tuirag.cli.search import add_filter_arguments, format_hit, indent
 from tuirag.errors import UserError
+from tuirag.formats.headings import short_path
+from tuirag.search.filters import SearchFilter, make_filter
 from tuirag.text import strip_controls
 from tuirag.types import Hit
 
@@ -48,6 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print one JSON object: answer, sources (in citation order), timings, cached",
     )
+    add_filter_arguments(parser)
 
 
 @dataclass
@@ -74,7 +77,8 @@ def run(args: argparse.Namespace) -> int:
     if settings.answer.backend == "ollama" and not is_loopback(llm.host):
         note(f"note: passages from your documents go to {llm.host} (not this machine)")
     answerer = Answerer(svc, llm)
-    outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
+    where = make_filter(args.path, args.kind)
+    outcome = asyncio.run(_collect(answerer, args.question, where, stream=not args.json))
     if outcome.reader_gone:
         # nobody reads any more; point stdout at /dev/null so exit's flush cannot fail
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -88,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
+async def _collect(
+    answerer: Answerer, question: str, where: SearchFilter, stream: bool
+) -> _Outcome:
     outcome = _Outcome()
     # On a terminal, a spinner on stderr until the first token: loading a model can
     # take many seconds and silence looks like a hang. Never in a pipe.
@@ -98,7 +104,7 @@ async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
         else None
     )
     try:
-        async with contextlib.aclosing(answerer.ask(question)) as events:
+        async with contextlib.aclosing(answerer.ask(question, where=where)) as events:
             async for event in events:
                 if waiting is not None and not isinstance(event, Retrieved):
                     waiting.stop()
@@ -170,6 +176,8 @@ def _source_line(n: int, hit: Hit) -> Text:
     line = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path)
     if hit.locator:
         line += Text(f"  {hit.locator}", style="cyan")
+    if hit.heading and hit.heading != hit.locator:
+        line += Text(f"  {short_path(strip_controls(hit.heading), 60)}", style="dim italic")
     return line
 
 

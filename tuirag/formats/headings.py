@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-SEPARATOR = " > "
+from tuirag.types import HEADING_SEPARATOR as SEPARATOR
+
 _MIN_OVERLAP = 5  # shorter titles are not merged on containment ("R" in "R Basics")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
+from tuirag.search.filters import SearchFilter
 from tuirag.text import mostly_cjk
 from tuirag.types import Hit
 
@@ -42,8 +43,12 @@ class Retriever:
         self.rrf_k = rrf_k
         self.bm25_weight = bm25_weight
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> SearchResult:
+    def search(
+        self, query: str, k: int = 5, mode: str = "hybrid", where: SearchFilter | None = None
+    ) -> SearchResult:
+        """The k best chunks for `query`, among the files `where` allows."""
         started = time.perf_counter()
+        sql = where.sql() if where else ""
         warning = ""
         notes = []
         if mode != "vector" and not self.store.has_fts() and self.store.count():
@@ -58,20 +63,20 @@ class Retriever:
             )
             mode = "fts"
         if mode == "fts":
-            hits = self.store.text_search(query, k)
+            hits = self.store.text_search(query, k, where=sql)
         else:
             vector = self.embedder.embed_query(query)
             if mode == "vector":
-                hits = self.store.vector_search(vector, k)
+                hits = self.store.vector_search(vector, k, where=sql)
             else:
-                hits = self._hybrid(query, vector, k)
+                hits = self._hybrid(query, vector, k, sql)
         millis = (time.perf_counter() - started) * 1000
         return SearchResult(hits, mode, millis, warning, notes)
 
-    def _hybrid(self, query: str, vector: np.ndarray, k: int) -> list[Hit]:
+    def _hybrid(self, query: str, vector: np.ndarray, k: int, where: str = "") -> list[Hit]:
         pool = max(k * 4, 20)
-        dense = self.store.vector_search(vector, pool)
-        sparse = self.store.text_search(query, pool, vector=vector)
+        dense = self.store.vector_search(vector, pool, where=where)
+        sparse = self.store.text_search(query, pool, vector=vector, where=where)
         return rrf_fuse([dense, sparse], k, self.rrf_k, weights=(1.0, self.bm25_weight))
 
 
