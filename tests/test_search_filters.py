@@ -1,0 +1,83 @@
+"""--path and --kind (and kind:/path: before a question) narrow search and ask."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from plugin_files import manual_pdf
+
+from tuirag.cli.main import main
+from tuirag.errors import UserError
+from tuirag.search.filters import SearchFilter, glob_to_like, make_filter, split_prefix
+
+
+def test_globs_become_escaped_like_patterns(tmp_path: Path) -> None:
+    assert glob_to_like("*.pdf") == "%.pdf"
+    assert glob_to_like("manuals/*") == "%/manuals/%"
+    assert glob_to_like("/srv/docs/a?.md") == "/srv/docs/a_.md"
+    assert glob_to_like("100%_done.txt") == "%/100\\%\\_done.txt"  # % and _ are literal
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    assert glob_to_like(str(folder)) == str(folder.resolve()).replace("_", "\\_") + "/%"
+    where = SearchFilter(path="o'brien/*", kinds=("pdf", "doc")).sql()
+    assert "path LIKE '%/o''brien/%'" in where  # a quote cannot end the string
+    assert "plugin IN ('pdf')" in where and "plugin NOT IN (" in where
+
+
+def test_question_prefix_and_kind_checks() -> None:
+    where, rest = split_prefix("kind:pdf,table path:'my docs/*' how do I reset it?")
+    assert where == SearchFilter("my docs/*", ("pdf", "table")) and rest == "how do I reset it?"
+    assert split_prefix("what does kind:pdf mean?") == (SearchFilter(), "what does kind:pdf mean?")
+    with pytest.raises(UserError, match="unknown kind 'pdfs': use one of pdf, table, code, doc"):
+        make_filter(None, ["pdfs"])
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    (docs / "notes").mkdir(parents=True)
+    (docs / "o'brien").mkdir()
+    manual_pdf(docs / "router-manual.pdf")
+    (docs / "notes" / "router.md").write_text("# Router\n\nThe router sits on the hall shelf.\n")
+    (docs / "o'brien" / "router-prices.csv").write_text("model,price\nR100 router,99\n")
+    (docs / "router.py").write_text("def reset_router():\n    '''Reset the router.'''\n")
+    assert main(["ingest", str(docs)]) == 0
+    return docs
+
+
+def _paths(capsys, *args: str) -> list[str]:
+    assert main(["search", *args, "--json", "-k", "10"]) == 0
+    return [hit["path"] for hit in json.loads(capsys.readouterr().out)]
+
+
+def test_search_filters_by_kind_and_path(folder: Path, capsys) -> None:
+    capsys.readouterr()
+    everything = _paths(capsys, "router")
+    assert {Path(p).suffix for p in everything} == {".pdf", ".md", ".csv", ".py"}
+    assert {Path(p).suffix for p in _paths(capsys, "router", "--kind", "pdf")} == {".pdf"}
+    assert {Path(p).suffix for p in _paths(capsys, "router", "--kind", "table,code")} == {
+        ".csv",
+        ".py",
+    }
+    assert {Path(p).suffix for p in _paths(capsys, "router", "--kind", "doc")} == {".md"}
+    assert set(_paths(capsys, "router", "--path", "notes/*")) == {str(folder / "notes/router.md")}
+    assert set(_paths(capsys, "router", "--path", "o'brien/*")) == {
+        str(folder / "o'brien" / "router-prices.csv")
+    }
+    assert set(_paths(capsys, "kind:code router")) == {str(folder / "router.py")}
+    assert _paths(capsys, "router", "--path", "*.docx") == []
+    assert main(["search", "router", "--kind", "video"]) == 2
+    assert "unknown kind 'video'" in capsys.readouterr().err
+
+
+def test_ask_with_a_prefix_cites_only_matching_files(folder: Path, ollama_server, capsys) -> None:
+    ollama_server.reply = "It sits on the hall shelf [1]."
+    capsys.readouterr()
+    assert main(["ask", "path:notes/* where is the router?", "--json"]) == 0
+    sources = json.loads(capsys.readouterr().out)["sources"]
+    assert sources and {s["path"] for s in sources} == {str(folder / "notes" / "router.md")}
+    assert main(["ask", "where is the router?", "--kind", "table", "--json"]) == 0
+    sources = json.loads(capsys.readouterr().out)["sources"]
+    assert {Path(s["path"]).suffix for s in sources} == {".csv"}
