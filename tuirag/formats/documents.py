@@ -89,6 +89,10 @@ _CAPTION_MAX_CHARS = 200
 # in a reference page), one level below any <h6>; short glossary entries stay paragraphs.
 _TERM_HEADING_CHARS = 400
 _TERM_LEVEL = 7
+_ADMONITION = re.compile(
+    r"(^|\s)(note|tip|warning|caution|important|admonition|hint|attention|danger)(\s|$)",
+    re.IGNORECASE,
+)
 
 
 def _is_chrome(el: Any, tag: str) -> bool:
@@ -107,6 +111,17 @@ def _is_chrome(el: Any, tag: str) -> bool:
             text = len(" ".join(el.text_content().split()))
             return linked >= _LINK_SHARE * text and linked / len(links) <= _NAV_LINK_CHARS
     return False
+
+
+def _holds_more_than_headings(el: Any) -> bool:
+    """Whether an element that opened a heading also holds the text under it.
+
+    DocBook wraps a section's heading alone in a "titlepage" div: leaving that div
+    must not end the section; leaving the section's own div must.
+    """
+    heads = el.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//dt")
+    heading_chars = sum(len(" ".join(h.text_content().split())) for h in heads)
+    return len(" ".join(el.text_content().split())) > heading_chars + 20
 
 
 def _long_definition(term: Any) -> bool:
@@ -151,13 +166,18 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
         outline.add("\n".join(line.strip() for line in text.split("\n")))
         buffer.clear()
 
+    boxed: list[int] = []  # heading levels inside admonitions (Note, Tip) nest below these
+
     def walk(el: Any) -> Iterator[Section]:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
         if tag in _SKIP or not tag or _is_chrome(el, tag):
             return
         if tag in _HEADINGS or (tag == "dt" and _long_definition(el)):
             end_paragraph()
-            yield from outline.open(_HEADINGS.get(tag, _TERM_LEVEL), el.text_content())
+            level = _HEADINGS.get(tag, _TERM_LEVEL)
+            if boxed:  # "Note" heads its box, inside the section it sits in
+                level = boxed[-1] + 1
+            yield from outline.open(level, el.text_content())
             return
         if tag == "table":
             end_paragraph()
@@ -175,14 +195,24 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
                 buffer.append("- ")
         if tag == "br":
             buffer.append("\n")
+        before = list(outline.trail)
+        box = tag in _BLOCK and bool(_ADMONITION.search(el.get("class") or ""))
+        if box:
+            boxed.append(max((lvl for lvl, _ in before), default=0))
         buffer.append(el.text or "")
         for child in el:
             yield from walk(child)
             buffer.append(child.tail or "")
+        if box:
+            boxed.pop()
         if tag == "dt":  # a term stays with its definition: one paragraph, not two
             buffer.append("\n")
         elif tag in _BLOCK:
             end_paragraph()
+            if outline.trail != before and _holds_more_than_headings(el):
+                # a section (or a Note box) ended: its heading ends with it
+                yield from outline.flush()
+                outline.trail = before
 
     title = root.findtext(".//title")
     if title and title.strip():
