@@ -34,14 +34,23 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
+FUSIONS = ("rrf", "relative")
+
+
 class Retriever:
     def __init__(
-        self, store: Store, embedder: Embedder, rrf_k: int = 60, bm25_weight: float = 1.0
+        self,
+        store: Store,
+        embedder: Embedder,
+        rrf_k: int = 60,
+        bm25_weight: float = 1.0,
+        fusion: str = "rrf",
     ) -> None:
         self.store = store
         self.embedder = embedder
         self.rrf_k = rrf_k
         self.bm25_weight = bm25_weight
+        self.fusion = fusion
 
     def search(
         self, query: str, k: int = 5, mode: str = "hybrid", where: SearchFilter | None = None
@@ -77,6 +86,8 @@ class Retriever:
         pool = max(k * 4, 20)
         dense = self.store.vector_search(vector, pool, where=where)
         sparse = self.store.text_search(query, pool, vector=vector, where=where)
+        if self.fusion == "relative":
+            return relative_fuse(dense, sparse, k, self.bm25_weight)
         return rrf_fuse([dense, sparse], k, self.rrf_k, weights=(1.0, self.bm25_weight))
 
 
@@ -96,3 +107,36 @@ def rrf_fuse(
                 best[hit.chunk_id] = hit
     order = sorted(scores, key=lambda cid: scores[cid], reverse=True)[:k]
     return [replace(best[cid], score=scores[cid]) for cid in order]
+
+
+def relative_fuse(
+    dense: list[Hit], sparse: list[Hit], k: int, bm25_weight: float = 1.0
+) -> list[Hit]:
+    """Score-aware fusion: each side's scores scaled to 0..1 over the pool, then summed.
+
+    Unlike rank fusion, a clearly best vector hit keeps its lead when BM25 finds
+    many keyword-rich neighbours. Every candidate's cosine is known (full-text hits
+    carry it), so a BM25-only hit is judged by its vectors too; a vector-only hit
+    gets 0 from BM25.
+    """
+    cosines = {h.chunk_id: h.vector_score for h in [*dense, *sparse] if h.vector_score is not None}
+    bm25 = {h.chunk_id: h.score for h in sparse}
+    best = {h.chunk_id: h for h in [*sparse, *dense]}
+    scaled_cos = _minmax(cosines)
+    scaled_bm25 = _minmax(bm25)
+    total = bm25_weight + 1.0
+    scores = {
+        cid: (scaled_cos.get(cid, 0.0) + bm25_weight * scaled_bm25.get(cid, 0.0)) / total
+        for cid in best
+    }
+    order = sorted(scores, key=lambda cid: scores[cid], reverse=True)[:k]
+    return [replace(best[cid], score=scores[cid]) for cid in order]
+
+
+def _minmax(values: dict[str, float | None]) -> dict[str, float]:
+    known = {key: v for key, v in values.items() if v is not None}
+    if not known:
+        return {}
+    low, high = min(known.values()), max(known.values())
+    span = high - low
+    return {key: (v - low) / span if span > 0 else 1.0 for key, v in known.items()}
