@@ -81,3 +81,24 @@ def test_ask_with_a_prefix_cites_only_matching_files(folder: Path, ollama_server
     assert main(["ask", "where is the router?", "--kind", "table", "--json"]) == 0
     sources = json.loads(capsys.readouterr().out)["sources"]
     assert {Path(s["path"]).suffix for s in sources} == {".csv"}
+
+
+def test_relative_fusion_keeps_a_clear_vector_winner() -> None:
+    """Rank fusion with BM25 weighted 2x puts a keyword-rich neighbour above the vector's
+    clear best hit; score-aware fusion keeps the best hit first."""
+    from tuirag.search.retrieval import relative_fuse, rrf_fuse
+    from tuirag.types import Hit
+
+    def hit(cid: str, score: float, cosine: float) -> Hit:
+        return Hit(path=f"/d/{cid}", text=cid, score=score, chunk_id=cid, vector_score=cosine)
+
+    dense = [hit("answer", 0.82, 0.82), hit("a", 0.41, 0.41), hit("b", 0.40, 0.40)]
+    sparse = [
+        hit("a", 9.0, 0.41),
+        hit("b", 8.9, 0.40),
+        hit("c", 8.8, 0.20),
+        hit("answer", 4.0, 0.82),
+    ]
+    assert [h.chunk_id for h in rrf_fuse([dense, sparse], 3, 10, (1.0, 2.0))][0] == "a"
+    fused = relative_fuse(dense, sparse, 3, bm25_weight=1.0)
+    assert fused[0].chunk_id == "answer" and fused[0].vector_score == 0.82

@@ -77,6 +77,12 @@ def embed_input(chunk: Chunk) -> str:
     return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
 
 
+def search_input(chunk: Chunk) -> str:
+    """What full-text search indexes: the text under its heading path, so a question
+    naming the section ("shared_buffers", "7.10 … factors") finds its paragraphs."""
+    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+
+
 class Indexer:
     def __init__(
         self,
@@ -338,7 +344,7 @@ class Indexer:
                         "start_line": chunk.start_line,
                         "end_line": chunk.end_line,
                         "text": chunk.text,
-                        "search_text": fts_text(inputs[i]),
+                        "search_text": fts_text(search_input(chunk)),
                         "text_hash": h,
                         "vector": np.asarray(known[h], dtype=np.float32),
                     }

@@ -1,4 +1,4 @@
-"""Question → ranked chunks: vector, full-text (BM25), or both fused by reciprocal rank.
+"""Question → ranked chunks: vector, full-text (BM25), or both fused (by rank or by score).
 
 Hybrid fusion weighs the BM25 ranking `bm25_weight` times the vector ranking: with
 the bundled English-only model, weight 2 found the right passage first more often
