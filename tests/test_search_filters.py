@@ -97,8 +97,9 @@ def test_relative_fusion_keeps_a_clear_vector_winner() -> None:
         hit("a", 9.0, 0.41),
         hit("b", 8.9, 0.40),
         hit("c", 8.8, 0.20),
-        hit("answer", 4.0, 0.82),
+        hit("answer", 8.0, 0.82),
+        hit("d", 3.0, 0.10),
     ]
-    assert [h.chunk_id for h in rrf_fuse([dense, sparse], 3, 10, (1.0, 2.0))][0] == "a"
+    assert rrf_fuse([dense, sparse], 3, 10, (1.0, 2.0))[0].chunk_id == "a"
     fused = relative_fuse(dense, sparse, 3, bm25_weight=1.0)
     assert fused[0].chunk_id == "answer" and fused[0].vector_score == 0.82
