@@ -103,3 +103,19 @@ def test_relative_fusion_keeps_a_clear_vector_winner() -> None:
     assert rrf_fuse([dense, sparse], 3, 10, (1.0, 2.0))[0].chunk_id == "a"
     fused = relative_fuse(dense, sparse, 3, bm25_weight=1.0)
     assert fused[0].chunk_id == "answer" and fused[0].vector_score == 0.82
+
+
+def test_cjk_text_is_indexed_as_characters_and_pairs() -> None:
+    from tuirag.text import fts_text
+
+    assert fts_text("用 debc 查看文件").split() == [
+        "用",
+        "debc",
+        "查",
+        "看",
+        "文",
+        "件",
+        "查看",
+        "看文",
+        "文件",
+    ]
