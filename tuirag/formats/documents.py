@@ -371,6 +371,7 @@ class DocumentsPlugin(FormatPlugin):
     name = "documents"
     extensions = (".html", ".htm", ".xhtml", ".docx", ".pptx", ".eml", ".rst", ".rest")
     priority = 20
+    version = "2"  # 2: HTML main content only, captions, <dt> sections; any encoding
 
     def load(self, path: Path) -> Iterable[Section]:
         suffix = path.suffix.lower()

@@ -107,6 +107,7 @@ class TablesPlugin(FormatPlugin):
     name = "tables"
     extensions = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".ods")
     priority = 20
+    version = "2"  # 2: `#` comment blocks, header detection, any encoding
 
     def load(self, path: Path) -> Iterable[Section]:
         max_rows = int(self.options.get("max_rows", DEFAULT_MAX_ROWS))

@@ -49,6 +49,7 @@ class TextPlugin(FormatPlugin):
         ".adoc",
     )
     priority = 0
+    version = "2"  # 2: legacy encodings are read, not refused
     isolate = False  # decoding text cannot hang; in-process saves the round trip
 
     def sniff(self, path: Path, head: bytes) -> bool:
@@ -70,6 +71,7 @@ class MarkdownPlugin(FormatPlugin):
     name = "markdown"
     extensions = (".md", ".markdown", ".mdx")
     priority = 10
+    version = "2"  # 2: legacy encodings are read, not refused
     isolate = False
 
     def load(self, path: Path) -> Iterable[Section]:
