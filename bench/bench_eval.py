@@ -21,9 +21,9 @@ from typing import Any
 import common
 
 CHUNKINGS = [(128, 0), (128, 32), (256, 0), (256, 32), (256, 50)]
-RRF_KS = [10, 30, 60, 100]
+RRF_KS = [10, 20, 30, 60]
 REAL = Path(__file__).resolve().parent / "eval" / "real"
-BM25_WEIGHTS = [1, 2, 3]
+BM25_WEIGHTS = [1, 1.5, 2]
 
 
 def scores(outcomes: list, mode: str) -> dict[str, Any]:
@@ -89,6 +89,10 @@ def main() -> int:
                 variants += [
                     (f"hybrid bm25 x{w}", Retriever(svc.store, embedder, defaults.search.rrf_k, w))
                     for w in BM25_WEIGHTS
+                ]
+                variants += [  # score-aware fusion (search.fusion = "relative")
+                    (f"hybrid relative x{w}", Retriever(svc.store, embedder, 0, w, "relative"))
+                    for w in (0.5, 1)
                 ]
                 for label, retriever in variants:
                     outcomes += [

@@ -53,8 +53,8 @@ class ChunkingSettings:
 class SearchSettings:
     mode: str = "hybrid"  # hybrid | vector | fts
     top_k: int = 5
-    rrf_k: int = 10
-    bm25_weight: float = 2.0
+    rrf_k: int = 20
+    bm25_weight: float = 1.5
     fusion: str = "rrf"  # rrf | relative (score-aware)
 
 
