@@ -181,3 +181,28 @@ def test_csv_without_a_header_row_gets_numbered_columns(tmp_path: Path) -> None:
     named = tmp_path / "named.csv"
     named.write_text("city,country\nMálaga,Spain\nLyon,France\n")  # text only: header kept
     assert parse_file(TablesPlugin(), named)[0].header.startswith("| city | country |")
+
+
+def test_pdf_table_keeps_its_caption_and_heading(tmp_path: Path) -> None:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.start_section("3 Prices", level=0)
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, "3 Prices", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=11)
+    pdf.multi_cell(0, 6, "Table 2: Router prices by model", new_x="LMARGIN", new_y="NEXT")
+    with pdf.table() as table:
+        for values in [("Model", "Price"), *[(f"R{n}00", f"${n}9.00") for n in range(1, 40)]]:
+            row = table.row()
+            for value in values:
+                row.cell(value)
+    path = tmp_path / "prices.pdf"
+    pdf.output(str(path))
+    chunks = list(Chunker(bundled_tokenizer(), 64, 0).chunk(parse_file(PdfPlugin(), path)))
+    tables = [c for c in chunks if c.kind == "table"]
+    assert len(tables) > 1  # split, and every part says what it is
+    for chunk in tables:
+        assert chunk.text.startswith("Table 2: Router prices by model\n| Model | Price |")
+        assert chunk.heading.endswith("3 Prices")

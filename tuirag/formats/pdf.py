@@ -41,6 +41,8 @@ _RULE_MIN_PT = 30  # a table rule or cell border is at least this long (points)
 _EDGE_LINES = 2  # lines at each end of a page that may be a running header or footer
 _RUNNING_MAX_CHARS = 80
 _PAGE_NUMBER = re.compile(r"\W*(#|[ivxlc]+)\W*", re.IGNORECASE)
+_CAPTION = re.compile(r"(table|tab\.|tabelle|tableau|tabla|表)\s*[\dA-Z一二三四五六七八九十]", re.I)
+_CAPTION_MAX_CHARS = 150
 _TABLE_MARK = "\x00table:"  # stands in for a table in page text; never a running line
 
 
@@ -253,6 +255,7 @@ def _sections(
     trail: list[tuple[int, str]] = [(-1, title)] if title else []
     prose: list[str] = []
     pointer = False
+    last_table: tuple[list[str], str] = ([], "")  # header row and caption of the last table
 
     def flush(page: int) -> Iterator[Section]:
         body = "\n".join(prose).strip()
@@ -273,15 +276,25 @@ def _sections(
                 trail = [(lvl, t) for lvl, t in trail if lvl < mark.level]
                 trail.append((mark.level, mark.title))
             if line.text.startswith(_TABLE_MARK):
-                yield from flush(number)
                 rows = tables[int(line.text[len(_TABLE_MARK) :])]
+                caption = _caption(prose)
+                if not caption and rows and rows[0] == last_table[0]:
+                    caption = last_table[1]  # the same table, continued on this page
+                last_table = (rows[0] if rows else [], caption)
+                yield from flush(number)
                 heading = breadcrumb(t for _, t in trail)
                 yield from table_sections(
-                    [(None, None, row) for row in rows], heading=heading, page=number
+                    [(None, None, row) for row in rows], heading=heading, title=caption, page=number
                 )
             elif not pointer and page_keep[i]:
                 prose.append(line.text)
         yield from flush(number)
+
+
+def _caption(prose: list[str]) -> str:
+    """The line just above a table when it names it ("Table 3: Prices by region")."""
+    last = next((ln.strip() for ln in reversed(prose) if ln.strip()), "")
+    return last if len(last) <= _CAPTION_MAX_CHARS and _CAPTION.match(last) else ""
 
 
 def _key(line: str) -> str:
