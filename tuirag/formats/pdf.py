@@ -30,6 +30,7 @@ from tuirag.formats.pdf_structure import (
     outline,
     outline_marks,
     page_lines,
+    squash,
 )
 from tuirag.formats.tables import table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
@@ -40,6 +41,8 @@ _PATH_OBJECT = 2  # FPDF_PAGEOBJ_PATH: lines and boxes, which ruled tables are d
 _RULE_MIN_PT = 30  # a table rule or cell border is at least this long (points)
 _EDGE_LINES = 2  # lines at each end of a page that may be a running header or footer
 _RUNNING_MAX_CHARS = 80
+# "Chapter 2: R Basics 8", "Appendix A References 41": a running head with its page number
+_RUNNING_HEAD = re.compile(r"(chapter|appendix|part|kapitel|chapitre|capítulo)\s+\S+\W.*#$", re.I)
 _PAGE_NUMBER = re.compile(r"\W*(#|[ivxlc]+)\W*", re.IGNORECASE)
 _CAPTION = re.compile(r"(table|tab\.|tabelle|tableau|tabla|表)\s*[\dA-Z一二三四五六七八九十]", re.I)
 _CAPTION_MAX_CHARS = 150
@@ -254,12 +257,19 @@ def _sections(
     """
     trail: list[tuple[int, str]] = [(-1, title)] if title else []
     prose: list[str] = []
+    titles = 0  # how many of the prose lines are heading lines
     pointer = False
     last_table: tuple[list[str], str] = ([], "")  # header row and caption of the last table
 
-    def flush(page: int) -> Iterator[Section]:
+    def flush(page: int, carry: bool = False) -> Iterator[Section]:
+        """Emit the prose; with `carry`, a heading with nothing under it yet waits
+        for its first subsection or the next page instead of becoming a chunk."""
+        nonlocal titles
         body = "\n".join(prose).strip()
+        if carry and body and titles >= sum(1 for ln in prose if ln.strip()):
+            return
         prose.clear()
+        titles = 0
         if body:
             heading = breadcrumb(t for _, t in trail)
             yield Section(text=body, kind="prose", page=page, heading=heading)
@@ -268,11 +278,12 @@ def _sections(
         zip(pages, marks, keep, strict=True), start=1
     ):
         starts = {m.line: m for m in page_marks}
+        heading_lines = _heading_lines(lines, page_marks)
         pointer = is_pointer_page(lines, after_pointer=pointer)
         for i, line in enumerate(lines):
             mark = starts.get(i)
             if mark is not None:
-                yield from flush(number)
+                yield from flush(number, carry=True)
                 trail = [(lvl, t) for lvl, t in trail if lvl < mark.level]
                 trail.append((mark.level, mark.title))
             if line.text.startswith(_TABLE_MARK):
@@ -281,6 +292,9 @@ def _sections(
                 if not caption and rows and rows[0] == last_table[0]:
                     caption = last_table[1]  # the same table, continued on this page
                 last_table = (rows[0] if rows else [], caption)
+                if titles >= sum(1 for ln in prose if ln.strip()):
+                    prose.clear()  # only its heading: the table's heading path says it
+                    titles = 0
                 yield from flush(number)
                 heading = breadcrumb(t for _, t in trail)
                 yield from table_sections(
@@ -288,7 +302,22 @@ def _sections(
                 )
             elif not pointer and page_keep[i]:
                 prose.append(line.text)
-        yield from flush(number)
+                titles += i in heading_lines and bool(line.text.strip())
+        last = number == len(pages)
+        yield from flush(number, carry=not last)
+
+
+def _heading_lines(lines: list[Line], marks: list[Mark]) -> set[int]:
+    """Indexes of the lines that show a heading (a wrapped title takes two)."""
+    found = set()
+    for mark in marks:
+        found.add(mark.line)
+        nxt = mark.line + 1
+        if nxt < len(lines) and lines[nxt].text.strip():
+            tail = squash(lines[nxt].text)
+            if tail and len(tail) < len(squash(mark.title)) and squash(mark.title).endswith(tail):
+                found.add(nxt)
+    return found
 
 
 def _caption(prose: list[str]) -> str:
@@ -330,14 +359,18 @@ def running_mask(pages: list[list[str]]) -> list[list[bool]]:
         for key, n in counts.items()
         # a page number alone, a chapter's running head with its page number, or any
         # short line at the edge of most pages
-        if _PAGE_NUMBER.fullmatch(key) or (n >= 3 and "#" in key) or n >= max(3, 0.6 * len(pages))
+        if _PAGE_NUMBER.fullmatch(key)
+        or _RUNNING_HEAD.match(key)
+        or (n >= 3 and "#" in key)
+        or n >= max(3, 0.6 * len(pages))
     }
     seen: set[str] = set()
     for p, (lines, keys) in enumerate(zip(pages, edges, strict=True)):
         for i, line in enumerate(lines):
             key = _key(line)
             if key in running and key in keys:
-                keep[p][i] = key not in seen and not _PAGE_NUMBER.fullmatch(key)
+                furniture = _PAGE_NUMBER.fullmatch(key) or _RUNNING_HEAD.match(key)
+                keep[p][i] = key not in seen and not furniture
                 seen.add(key)
     return keep
 
