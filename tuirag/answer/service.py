@@ -18,20 +18,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token, Turn
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token
 from tuirag.backends.chat import ChatModel, make_chat_model
 from tuirag.backends.ollama_llm import ChatStats, LlmError
 from tuirag.config import ConfigError
 from tuirag.errors import UserError
 from tuirag.search.filters import SearchFilter, split_prefix
 from tuirag.services import Services
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 
@@ -128,7 +129,7 @@ class Answerer:
         *,
         use_cache: bool = True,
         where: SearchFilter | None = None,
-    ) -> AsyncIterator[AnswerEvent]:
+    ) -> AsyncGenerator[AnswerEvent, None]:
         """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached.
 
         `kind:`/`path:` words leading the question narrow the search like `where`

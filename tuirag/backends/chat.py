@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -24,7 +24,7 @@ class ChatModel(Protocol):
 
     def chat_stream(
         self, messages: list[dict[str, str]], num_ctx: int, num_predict: int | None = None
-    ) -> AsyncIterator[str | ChatStats]: ...
+    ) -> AsyncGenerator[str | ChatStats, None]: ...
 
     async def complete(self, messages: list[dict[str, str]], num_predict: int) -> str: ...
 

@@ -22,9 +22,9 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.common import table_sections
 from tuirag.formats.encoding import read_decoded, with_note
 from tuirag.formats.headings import breadcrumb
-from tuirag.formats.tables import table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 

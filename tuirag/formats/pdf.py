@@ -20,6 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from tuirag.formats.common import table_sections
 from tuirag.formats.headings import breadcrumb
 from tuirag.formats.pdf_structure import (
     Bookmark,
@@ -32,7 +33,6 @@ from tuirag.formats.pdf_structure import (
     page_lines,
     squash,
 )
-from tuirag.formats.tables import table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 

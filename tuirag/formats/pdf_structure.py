@@ -165,12 +165,9 @@ def outline_marks(lines: Sequence[Line], bookmarks: Sequence[Bookmark]) -> list[
     for mark in bookmarks:
         at = cursor
         if mark.top is not None:
+            limit = mark.top + 1
             at = next(
-                (
-                    j
-                    for j in range(cursor, len(lines))
-                    if lines[j].top is not None and lines[j].top <= mark.top + 1
-                ),
+                (j for j in range(cursor, len(lines)) if (lines[j].top or 1e9) <= limit),
                 cursor,
             )
         found = find_title(lines, at, mark.title) or find_title(lines, cursor, mark.title, 60)

@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
+from tuirag.text import human_bytes
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
 
@@ -21,12 +22,8 @@ if TYPE_CHECKING:
     from tuirag.backends.ollama_llm import LoadedModel, ModelInfo
 
 
-def gigabytes(n: int) -> str:
-    return f"{n / 1e9:.1f} GB"
-
-
 class ModelsScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -87,7 +84,7 @@ class ModelsScreen(Screen[None]):
         info = Text(f"Ollama {version} at ", style="bold") + untrusted(llm.host)
         if loaded:
             for m in loaded:
-                on_gpu = f"{gigabytes(m.size_vram)} of {gigabytes(m.size)} in VRAM"
+                on_gpu = f"{human_bytes(m.size_vram)} of {human_bytes(m.size)} in VRAM"
                 info.append("\nloaded: ")
                 info.append_text(untrusted(f"{m.name} · {on_gpu}"))
                 if m.context_length:
@@ -97,16 +94,16 @@ class ModelsScreen(Screen[None]):
         self.query_one("#ollama-info", Static).update(info)
         table = self.query_one("#model-table", DataTable)
         table.clear()
-        for m in sorted(models, key=lambda m: m.name):
-            active = "●" if m.name == self.app.settings.ollama.model else ""
+        for model in sorted(models, key=lambda m: m.name):
+            active = "●" if model.name == self.app.settings.ollama.model else ""
             table.add_row(
                 active,
-                untrusted(m.name),
-                gigabytes(m.size),
-                untrusted(m.quantization),
-                untrusted(m.parameter_size),
-                str(contexts.get(m.name, "?")),
-                key=m.name,
+                untrusted(model.name),
+                human_bytes(model.size),
+                untrusted(model.quantization),
+                untrusted(model.parameter_size),
+                str(contexts.get(model.name, "?")),
+                key=model.name,
             )
         if not models:
             self.query_one("#pull-state", Static).update(

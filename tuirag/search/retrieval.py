@@ -10,7 +10,7 @@ real documents, without burying the vectors' best hit on paraphrased questions
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -135,8 +135,7 @@ def relative_fuse(
     return [replace(best[cid], score=scores[cid]) for cid in order]
 
 
-def _minmax(values: dict[str, float | None]) -> dict[str, float]:
-    known = {key: v for key, v in values.items() if v is not None}
+def _minmax(known: Mapping[str, float]) -> dict[str, float]:
     if not known:
         return {}
     low, high = min(known.values()), max(known.values())
