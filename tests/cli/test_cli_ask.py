@@ -54,7 +54,10 @@ def test_ask_in_a_pipe_streams_plain_text_then_sources(
     assert answer.strip() == "The Zephyr 3000 is sold for 149 euros [1]."
     first = sources.splitlines()[0]  # path, place in the file, heading path
     assert first == f"[1] {indexed / 'product.md'}  L1-4  Zephyr 3000 blender"
-    assert result.stderr == ""
+    assert result.stderr == (  # the unrelated garden passage did not reach the model
+        "note: 1 retrieved passage(s) not given to the model (cosine below "
+        f"answer.min_score and few of the question's words): {indexed / 'garden.md'} L1-3\n"
+    )
 
 
 def test_ask_json_gives_answer_sources_timings_and_cached(

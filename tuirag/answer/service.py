@@ -8,8 +8,10 @@ Closing the generator (or cancelling the task that iterates it) closes the HTTP
 response, so Ollama stops generating. Blocking work (embedding, LanceDB, SQLite)
 runs in threads, never on the event loop.
 
-When no passage reaches answer.min_score, the answer says the documents do not
-contain it and the model is not called at all: a model told "say you don't
+Passages weak on both signals (cosine below answer.min_score and few of the
+question's words, see gate.py) are left out. When none is left, the answer says
+why (no_match.py: an empty index, one still being built, a folder not indexed, or
+a real no-match) and the model is not called at all: a model told "say you don't
 know" still invents now and then, and the closest passages are shown anyway.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,11 +28,13 @@ import numpy as np
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
 from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token
+from tuirag.answer.gate import gate
 from tuirag.backends.chat import ChatModel, make_chat_model
 from tuirag.backends.ollama_llm import ChatStats, LlmError
 from tuirag.config import ConfigError
 from tuirag.errors import UserError
 from tuirag.search.filters import SearchFilter, split_prefix
+from tuirag.search.no_match import IndexState, index_state, no_match_message
 from tuirag.services import Services
 from tuirag.sessions import Turn
 from tuirag.types import Hit
@@ -55,28 +59,21 @@ def still_best(cached: Sequence[Hit], current: Sequence[Hit]) -> bool:
     return {h.chunk_id for h in current[: len(ids)]} == ids
 
 
-def not_found_message(hits: Sequence[Hit], min_score: float) -> str:
-    if not hits:
-        return (
-            "Nothing in the index matched this question. Is the index empty? "
-            "Index your folders with `tuirag ingest FOLDER`."
-        )
-    best = max((h.vector_score for h in hits if h.vector_score is not None), default=0.0)
-    closest = f"the closest passage scores {best:.2f}"
-    return (
-        "Your indexed documents do not seem to contain this: "
-        f"{closest}, below answer.min_score = {min_score:.2f}. "
-        "Try other words, check that the right folders are indexed, or lower answer.min_score."
-    )
-
-
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
 class Answerer:
-    def __init__(self, services: Services, llm: ChatModel | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        llm: ChatModel | None = None,
+        state: Callable[[], IndexState] | None = None,
+    ) -> None:
+        """`state` says what the index is doing (the app knows its own indexing progress);
+        by default it is read from the store and the configured folders."""
         self.services = services
+        self.state = state or (lambda: index_state(services.store, services.roots()))
         self.settings = services.settings.answer
         problem = prompt.check_template(self.settings.user_template)
         if problem:
@@ -156,13 +153,14 @@ class Answerer:
             yield Finished(cached.answer, Timings(retrieval_ms=found.millis), cached=True)
             return
 
-        relevant = [
-            h for h in found.hits if h.vector_score is None or h.vector_score >= s.min_score
-        ]
+        gated = gate(query, found.hits, s.min_score)
+        relevant = gated.kept
         if not relevant:
+            state = await asyncio.to_thread(self.state)
+            best = max((h.vector_score or 0.0 for h in found.hits), default=None)
             yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
             yield Finished(
-                not_found_message(found.hits, s.min_score),
+                no_match_message(state, best, s.min_score),
                 Timings(retrieval_ms=found.millis),
                 warnings=[found.warning] if found.warning else [],
             )
@@ -172,7 +170,9 @@ class Answerer:
         try:
             num_ctx = await self.llm.num_ctx()
         except LlmError as exc:
-            yield Retrieved(relevant, query=query, retrieval_ms=found.millis)
+            yield Retrieved(
+                relevant, query=query, retrieval_ms=found.millis, left_out=gated.left_out
+            )
             yield Failed(exc.kind, exc.message)
             return
         fitted = budget.fit(
@@ -186,7 +186,9 @@ class Answerer:
             s.user_template,
         )
         prompt_ms = _ms(started)
-        yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
+        yield Retrieved(
+            fitted.sources, fitted.dropped, query, True, found.millis, left_out=gated.left_out
+        )
         if not fitted.sources:
             yield Failed(
                 "other",

@@ -60,11 +60,12 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not result.hits:
-        out.print(
-            "no matches"
-            + (f" among files matching {where.describe()}" if where else "")
-            + ("" if svc.store.count() else " (the index is empty: run `tuirag ingest`)")
-        )
+        if where:
+            out.print(Text(f"no matches among files matching {where.describe()}"))
+            return 0
+        from tuirag.search.no_match import index_state, no_match_message
+
+        out.print(Text(no_match_message(index_state(svc.store, svc.roots()))))
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))
