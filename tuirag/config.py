@@ -38,7 +38,7 @@ class EmbedderSettings:
     model_path: str = ""
     device: str = "cpu"  # cpu | cuda (needs onnxruntime-gpu)
     threads: int = 0
-    batch_size: int = 16
+    batch_size: int = 4  # x max tokens = the token budget of a batch (peak memory)
     query_prefix: str = ""
     passage_prefix: str = ""
 
@@ -53,8 +53,9 @@ class ChunkingSettings:
 class SearchSettings:
     mode: str = "hybrid"  # hybrid | vector | fts
     top_k: int = 5
-    rrf_k: int = 10
-    bm25_weight: float = 2.0
+    rrf_k: int = 20
+    bm25_weight: float = 1.5
+    fusion: str = "rrf"  # rrf | relative (score-aware)
 
 
 @dataclass
@@ -144,6 +145,7 @@ _CHOICES = {
     ("embedder", "backend"): ("fastembed", "ollama"),
     ("embedder", "device"): ("cpu", "cuda"),
     ("search", "mode"): ("hybrid", "vector", "fts"),
+    ("search", "fusion"): ("rrf", "relative"),
     ("answer", "backend"): ("ollama", "llamacpp"),
 }
 

@@ -80,7 +80,8 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_indexed(
     rest = tuirag("ingest", str(docs))
     assert rest.returncode == 0, rest.stderr
     summary = rest.stdout.splitlines()[-1]
-    assert summary.startswith(f"{150 - kept} indexed ({(150 - kept) * 6} chunks, 0 embedded)")
+    # keyword first: the kept files may still wait for their vectors, so "embedded" varies
+    assert summary.startswith(f"{150 - kept} indexed ({(150 - kept) * 6} chunks, ")
     assert f"{kept} unchanged" in rest.stdout
     doctor = tuirag("doctor")
     assert any(x.startswith("ok   index: 900 chunks") for x in doctor.stdout.splitlines())

@@ -41,8 +41,9 @@ def check(store: Store) -> list[Damage]:
     probes = [
         ("the full-text index", lambda: store.text_search(word, 1)),
         ("the path index", lambda: store.chunk_neighbours(row["path"])),
-        ("the vector search", lambda: store.vector_search(row["vector"], 1)),
     ]
+    if row["embedded"]:  # vectors still pending (keyword first) are not damage
+        probes.append(("the vector search", lambda: store.vector_search(row["vector"], 1)))
     for what, probe in probes:
         try:
             probe()
@@ -76,7 +77,7 @@ def repair(folder: Path, embedder_key: str, dim: int) -> str:
         store.optimize()
         if not check(store):
             return "rebuilt the damaged search indexes from the index's own data"
-    for part in ("lance", "meta.json", "state.json"):
+    for part in ("lance", "meta.json", "summary.json"):  # the summary counts the old rows
         path = folder / part
         if path.is_dir():
             shutil.rmtree(path)

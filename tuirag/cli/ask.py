@@ -16,8 +16,10 @@ from tuirag.answer.citations import cited, cited_first
 from tuirag.answer.events import Failed, Finished, Retrieved, Token
 from tuirag.cli.common import services
 from tuirag.cli.output import console, name_text, note, path_text, print_json, reader_gone
-from tuirag.cli.search import format_hit, indent
+from tuirag.cli.search import add_filter_arguments, format_hit, indent
 from tuirag.errors import UserError
+from tuirag.formats.headings import short_path
+from tuirag.search.filters import SearchFilter, make_filter
 from tuirag.text import safe_name, strip_controls
 from tuirag.types import Hit
 
@@ -51,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(the numbers the answer cites), left_out, timings, cached"
         ),
     )
+    add_filter_arguments(parser)
 
 
 @dataclass
@@ -85,7 +88,8 @@ def run(args: argparse.Namespace) -> int:
         ),
     )
     answerer = Answerer(svc, llm)
-    outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
+    where = make_filter(args.path, args.kind)
+    outcome = asyncio.run(_collect(answerer, args.question, where, stream=not args.json))
     if outcome.reader_gone:
         reader_gone()
         return 0
@@ -98,7 +102,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
+async def _collect(
+    answerer: Answerer, question: str, where: SearchFilter, stream: bool
+) -> _Outcome:
     outcome = _Outcome()
     # On a terminal, a spinner on stderr until the first token: loading a model can
     # take many seconds and silence looks like a hang. Never in a pipe.
@@ -108,7 +114,7 @@ async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
         else None
     )
     try:
-        async with contextlib.aclosing(answerer.ask(question)) as events:
+        async with contextlib.aclosing(answerer.ask(question, where=where)) as events:
             async for event in events:
                 if waiting is not None and not isinstance(event, Retrieved):
                     waiting.stop()
@@ -188,6 +194,8 @@ def _source_line(n: int, hit: Hit, is_cited: bool = True) -> Text:
     )
     if hit.locator:
         line += name_text(f"  {hit.locator}", style="cyan" if is_cited else "dim")
+    if hit.heading and hit.heading != hit.locator:
+        line += name_text(f"  {short_path(safe_name(hit.heading), 60)}", style="dim italic")
     if not is_cited:
         line += Text("  (not cited)", style="dim")
     return line

@@ -75,9 +75,12 @@ def index_checks(svc: Services) -> list[tuple[bool | None, str, str]]:
     """Read the whole index (both tables, the text, path and vector indexes)."""
     from tuirag.backends.index_check import open_and_check
 
-    store, damage = open_and_check(svc.index_folder, svc.embedder.key, svc.embedder.dim)
+    store, damage = open_and_check(svc.model_index_folder, svc.embedder.key, svc.embedder.dim)
     if not damage and store is not None:
-        return [(True, "index", f"{store.count()} chunks in {store.folder}, all readable")]
+        line = f"{store.count()} chunks in {store.folder}, all readable"
+        if pending := store.count_pending():  # keyword first: vectors are filled in behind
+            line += f"; {pending} still without a vector (`tuirag ingest` fills them in)"
+        return [(True, "index", line)]
     fix = "; run `tuirag ingest --repair`"
     return [(False, "index", d.what + ("" if "--repair" in d.what else fix)) for d in damage]
 

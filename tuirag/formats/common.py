@@ -5,43 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from tuirag.plugins.base import PluginError
+from tuirag.formats.encoding import read_decoded
 from tuirag.types import Section
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file as UTF-8 (with or without BOM) or BOM-marked UTF-16."""
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))
-        if not utf16 and b"\x00" in head:  # before reading the rest: a sparse 2 GB file
-            raise PluginError("binary file (contains NUL bytes)")
-        data = head + fh.read()
-    if utf16:
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError:
-            text = ""
-        if plausible_utf16(text):
-            return text
-    if b"\x00" in data[:8192]:
-        raise PluginError("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PluginError(
-            f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it with iconv"
-        ) from None
-
-
-def plausible_utf16(text: str) -> bool:
-    """Did a BOM-marked file really decode as text? A latin-1 file that happens to
-    start with "ÿþ" decodes to CJK-looking noise with no spaces, line ends or ASCII."""
-    if not text:
-        return False
-    sample = text[:4096]
-    plain = sum(1 for ch in sample if ch < "\x80" or ch.isspace())
-    return len(sample) < 16 or plain / len(sample) >= 0.02
+    """A text file's text in whatever encoding it was saved (see tuirag.formats.encoding)."""
+    return read_decoded(path).text
 
 
 Row = tuple[int | None, int | None, Sequence[str]]  # first line, last line, cells
