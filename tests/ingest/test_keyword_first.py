@@ -199,3 +199,33 @@ def test_commands_load_only_what_they_use(services: Services, docs: Path) -> Non
     assert "fastembed" not in heavy and "onnxruntime" not in heavy
     for argv in (["config", "show"], ["plugins"], ["--help"]):
         assert _heavy_imports(*argv)[1] == []
+
+
+def test_a_stop_between_embedding_slices_keeps_committed_batches(
+    services: Services, docs: Path
+) -> None:
+    """SIGTERM in `watch` sets stop_requested: embed_pending stops before the next slice,
+    writes nothing of that batch, and the next call resumes with what is left."""
+    from tuirag.ingest.pipeline import EMBED_SLICE, Interrupted
+
+    for i in range(60):  # distinct texts, so every chunk needs the model
+        write(docs / f"n{i:02d}.md", f"# Note {i}\n\nMeeting {i} moved budget line {i * 7}.\n")
+    indexer = services.indexer(extra_roots=[docs])
+    report = indexer.sync([docs], embed=False)
+    assert report.count("indexed") == 60, report.outcomes[:3]
+    waiting = services.store.count_pending()
+    assert waiting > EMBED_SLICE
+    asked = 0
+
+    def stop_on_second_slice() -> bool:
+        nonlocal asked
+        asked += 1
+        return asked > 1
+
+    indexer.stop_requested = stop_on_second_slice
+    with pytest.raises(Interrupted):
+        indexer.embed_pending()
+    assert services.store.count_pending() == waiting  # the batch in hand wrote nothing
+    indexer.stop_requested = lambda: False
+    assert indexer.embed_pending() == waiting
+    assert services.store.count_pending() == 0
