@@ -204,7 +204,7 @@ class TuiragApp(App[None]):
     async def check_ollama(self) -> None:
         """Is Ollama up and the model pulled? Then load it so the first answer is quick."""
         await asyncio.to_thread(importlib.import_module, "tuirag.backends.ollama_llm")
-        from tuirag.backends.ollama_llm import LlmError
+        from tuirag.backends.chat import LlmError
 
         llm = self.llm
         try:

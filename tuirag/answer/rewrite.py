@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from tuirag.answer.events import Turn
-from tuirag.backends.chat import ChatModel
-from tuirag.backends.ollama_llm import LlmError
+from tuirag.backends.chat import ChatModel, LlmError
 
 REWRITE_PROMPT = """\
 Rewrite the user's last question as one stand-alone search query, resolving words like \

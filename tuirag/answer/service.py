@@ -18,19 +18,31 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token, Turn
-from tuirag.backends.chat import ChatModel, make_chat_model
-from tuirag.backends.ollama_llm import ChatStats, LlmError
+from tuirag.answer.events import (
+    AnswerEvent,
+    Failed,
+    Finished,
+    Loading,
+    Retrieved,
+    Timings,
+    Token,
+    Turn,
+)
+from tuirag.backends.chat import ChatModel, ChatStats, LlmError, make_chat_model
+from tuirag.backends.gpu import offload_warning
 from tuirag.config import ConfigError
 from tuirag.services import Services
 from tuirag.types import Hit
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -71,6 +83,10 @@ def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
 
+def _ns_to_ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1e6
+
+
 class Answerer:
     def __init__(self, services: Services, llm: ChatModel | None = None) -> None:
         self.services = services
@@ -104,6 +120,15 @@ class Answerer:
                 svc.data_dir / "answers.sqlite", svc.store, scope, self.settings.cache_similarity
             )
         return self._cache
+
+    @staticmethod
+    async def _ask_quietly(question: Awaitable[T], otherwise: T) -> T:
+        """A side question to the backend (is it loaded? on the GPU?) that must never
+        fail the answer: when it cannot be answered, the chat itself says why."""
+        try:
+            return await question
+        except LlmError:
+            return otherwise
 
     def _retrieve(self, query: str, use_cache: bool = True) -> _Found:
         started = time.perf_counter()
@@ -161,6 +186,8 @@ class Answerer:
             s.max_answer_tokens,
             s.system_prompt,
             s.user_template,
+            source_tokens=s.source_tokens,
+            history_tokens=s.history_tokens,
         )
         prompt_ms = _ms(started)
         yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
@@ -175,6 +202,8 @@ class Answerer:
         parts: list[str] = []
         stats: ChatStats | None = None
         first_token_ms: float | None = None
+        if not await self._ask_quietly(self.llm.is_loaded(), True):
+            yield Loading(self.llm.model, num_ctx)
         sent = time.perf_counter()
         try:
             stream = self.llm.chat_stream(fitted.messages, num_ctx, s.max_answer_tokens)
@@ -203,6 +232,9 @@ class Answerer:
             for n, hit in enumerate(fitted.sources, 1)
             if prompt.instruction_like(hit.text)
         ]
+        share = await self._ask_quietly(self.llm.gpu_share(), None)
+        if share is not None and (offloaded := offload_warning(self.llm.model, share)):
+            warnings.append(offloaded)
         timings = Timings(
             retrieval_ms=found.millis,
             prompt_ms=prompt_ms,
@@ -210,6 +242,12 @@ class Answerer:
             tokens_per_s=stats.tokens_per_s,
             prompt_tokens=stats.prompt_eval_count,
             answer_tokens=stats.eval_count,
+            load_ms=_ns_to_ms(stats.load_duration_ns),
+            prompt_eval_ms=_ns_to_ms(stats.prompt_eval_duration_ns),
+            prompt_tokens_per_s=stats.prompt_tokens_per_s,
+            eval_ms=_ns_to_ms(stats.eval_duration_ns),
+            num_ctx=num_ctx,
+            gpu_share=share,
         )
         cache = self._cache if s.cache else None
         if cache is not None and found.vector is not None and answer.strip():

@@ -15,9 +15,10 @@ from rich.text import Text
 
 from tuirag.cli.ask import EXIT_CODES
 from tuirag.cli.common import services
-from tuirag.cli.output import console, human_bytes, note
+from tuirag.cli.output import console, note
 from tuirag.errors import UserError
 from tuirag.text import strip_controls
+from tuirag.units import human_bytes
 
 if TYPE_CHECKING:  # imported when run: `tuirag --help` stays fast
     from tuirag.backends.ollama_llm import OllamaLLM
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _call(llm: OllamaLLM, work: Callable[[], Awaitable[int]]) -> int:
-    from tuirag.backends.ollama_llm import LlmError
+    from tuirag.backends.chat import LlmError
 
     async def main() -> int:
         try:

@@ -34,11 +34,3 @@ def path_text(path: str, style: str = "") -> Text:
     shown = strip_controls(path)
     uri = Path(path).as_uri() if Path(path).is_absolute() else ""
     return Text(shown, style=Style.parse(style) + Style(link=uri) if uri else style)
-
-
-def human_bytes(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return f"{n:.1f} GB"

@@ -10,8 +10,9 @@ from collections import Counter
 from rich.text import Text
 
 from tuirag.cli.common import services
-from tuirag.cli.output import console, human_bytes
+from tuirag.cli.output import console
 from tuirag.ingest import watchstate
+from tuirag.units import human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

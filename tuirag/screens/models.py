@@ -55,7 +55,7 @@ class ModelsScreen(Screen[None]):
 
     @work(exclusive=True, exit_on_error=False, group="models")
     async def action_refresh_models(self) -> None:
-        from tuirag.backends.ollama_llm import LlmError
+        from tuirag.backends.chat import LlmError
 
         llm = self.app.llm
         try:
@@ -140,7 +140,7 @@ class ModelsScreen(Screen[None]):
     async def pull(self, name: str) -> None:
         import contextlib
 
-        from tuirag.backends.ollama_llm import LlmError
+        from tuirag.backends.chat import LlmError
 
         bar = self.query_one("#pull-progress", ProgressBar)
         state = self.query_one("#pull-state", Static)
