@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from tuirag.units import human_bytes
+
 # CUDA context and compute buffers beside weights and KV cache (~0.2 GB of compute
 # buffer with FlashAttention for a 7B model, ~0.3 GB of CUDA context)
 RUNTIME_OVERHEAD = 500_000_000
@@ -99,9 +101,7 @@ def offload_warning(name: str, share: float) -> str:
 
 
 def fit_note(needed: int | None, free: int | None) -> str:
-    """Whether an estimated need fits the free VRAM, in words for the Models screen."""
-    from tuirag.units import human_bytes
-
+    """Whether an estimated need fits the free VRAM, in words."""
     if needed is None:
         return "size unknown"
     if free is None:

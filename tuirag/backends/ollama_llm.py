@@ -20,7 +20,7 @@ import httpx
 import ollama
 
 from tuirag.backends.chat import FALLBACK_CONTEXT, ChatStats, LlmError, window
-from tuirag.backends.gpu import ModelShape, gpu_share, shape_from_info
+from tuirag.backends.gpu import ModelShape, gpu_share, shape_from_info, vram_needed
 from tuirag.config import OllamaSettings
 
 _OOM_MARKERS = (
@@ -133,6 +133,12 @@ class OllamaLLM:
     async def gpu_share(self) -> float | None:
         found = await self.loaded()
         return None if found is None else found.gpu_share
+
+    async def vram_estimate(self, name: str, file_size: int) -> tuple[int, int | None]:
+        """The window answers would use with model `name`, and the VRAM that needs
+        (weights + KV cache + runtime, estimated; None: /api/show gave no shape)."""
+        num_ctx = await self.num_ctx(name)
+        return num_ctx, vram_needed(file_size, await self.shape(name), num_ctx)
 
     def options(
         self, num_ctx: int, num_predict: int | None = None, temperature: float | None = None
