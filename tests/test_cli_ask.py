@@ -143,9 +143,9 @@ def test_models_list_pull_and_ps(ollama_server: OllamaServer) -> None:
         "NAME", "FILE", "VRAM", "NEEDED", "CONTEXT", "FAMILY", "PARAMS", "QUANT"
     ]  # fmt: skip
     # 4.68 GB file + 0.23 GB KV cache for 4096 tokens + 0.5 GB runtime; as `ollama list`: 4.7 GB
-    assert row.split() == [DEFAULT_MODEL, "4.7", "GB", "5.4", "GB", "4096", "qwen2", "7.6B"] + [
-        "Q4_K_M"
-    ]
+    assert row.split() == [
+        DEFAULT_MODEL, "4.7", "GB", "5.4", "GB", "4096", "qwen2", "7.6B", "Q4_K_M"
+    ]  # fmt: skip
     assert "FILE: the model file. VRAM NEEDED: estimated" in listed.stderr
     assert "free VRAM unknown" in listed.stderr  # no NVIDIA GPU here
 
