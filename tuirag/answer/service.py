@@ -142,6 +142,28 @@ class Answerer:
             return _Found(cached.sources, vector, cached, "", _ms(started))
         return _Found(result.hits, vector, None, result.warning, _ms(started))
 
+    def relevant(self, hits: Sequence[Hit]) -> list[Hit]:
+        """The hits that clear answer.min_score (full-text-only hits have no score: kept)."""
+        floor = self.settings.min_score
+        return [h for h in hits if h.vector_score is None or h.vector_score >= floor]
+
+    async def fit(self, question: str, hits: Sequence[Hit], turns: Sequence[Turn]) -> budget.Fitted:
+        """The messages this question sends: sources and history within the answer budget,
+        in the window every request of this model uses. The benches replay it as is."""
+        s = self.settings
+        return budget.fit(
+            question,
+            hits,
+            turns,
+            self.counter,
+            await self.llm.num_ctx(),
+            s.max_answer_tokens,
+            s.system_prompt,
+            s.user_template,
+            source_tokens=s.source_tokens,
+            history_tokens=s.history_tokens,
+        )
+
     async def ask(
         self, question: str, history: Sequence[Turn] = (), *, use_cache: bool = True
     ) -> AsyncIterator[AnswerEvent]:
@@ -158,9 +180,7 @@ class Answerer:
             yield Finished(cached.answer, Timings(retrieval_ms=found.millis), cached=True)
             return
 
-        relevant = [
-            h for h in found.hits if h.vector_score is None or h.vector_score >= s.min_score
-        ]
+        relevant = self.relevant(found.hits)
         if not relevant:
             yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
             yield Finished(
@@ -172,23 +192,12 @@ class Answerer:
 
         started = time.perf_counter()
         try:
-            num_ctx = await self.llm.num_ctx()
+            fitted = await self.fit(question, relevant, turns)
         except LlmError as exc:
             yield Retrieved(relevant, query=query, retrieval_ms=found.millis)
             yield Failed(exc.kind, exc.message)
             return
-        fitted = budget.fit(
-            question,
-            relevant,
-            turns,
-            self.counter,
-            num_ctx,
-            s.max_answer_tokens,
-            s.system_prompt,
-            s.user_template,
-            source_tokens=s.source_tokens,
-            history_tokens=s.history_tokens,
-        )
+        num_ctx = fitted.num_ctx
         prompt_ms = _ms(started)
         yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
         if not fitted.sources:

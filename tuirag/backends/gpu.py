@@ -65,8 +65,21 @@ def vram_needed(file_size: int, shape: ModelShape, num_ctx: int) -> int | None:
     return None if kv is None else file_size + kv + RUNTIME_OVERHEAD
 
 
-def free_vram() -> int | None:
-    """Free bytes on the GPUs NVML sees (summed), or None without nvidia-ml-py or a driver."""
+@dataclass(frozen=True, slots=True)
+class GpuMemory:
+    """What NVML says about the NVIDIA GPUs here, summed over them."""
+
+    names: list[str]
+    free: int
+    total: int
+
+    @property
+    def used(self) -> int:
+        return self.total - self.free
+
+
+def gpu_memory() -> GpuMemory | None:
+    """NVML's view of the GPUs, or None without nvidia-ml-py, a driver or a GPU."""
     try:
         import pynvml  # nvidia-ml-py: pip install 'tuirag[nvml]'
     except ImportError:
@@ -77,11 +90,21 @@ def free_vram() -> int | None:
         return None
     try:
         handles = [pynvml.nvmlDeviceGetHandleByIndex(i) for i in range(pynvml.nvmlDeviceGetCount())]
-        return sum(int(pynvml.nvmlDeviceGetMemoryInfo(h).free) for h in handles) or None
+        if not handles:
+            return None
+        memory = [pynvml.nvmlDeviceGetMemoryInfo(h) for h in handles]
+        names = [str(pynvml.nvmlDeviceGetName(h)) for h in handles]
+        return GpuMemory(names, sum(int(m.free) for m in memory), sum(int(m.total) for m in memory))
     except Exception:
         return None
     finally:
         pynvml.nvmlShutdown()
+
+
+def free_vram() -> int | None:
+    """Free bytes of VRAM (all GPUs), or None when unknown."""
+    memory = gpu_memory()
+    return None if memory is None else memory.free
 
 
 def gpu_share(size: int, size_vram: int) -> float:
