@@ -30,6 +30,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from tuirag import keys
+from tuirag.backends.chat import model_label
 from tuirag.config import ConfigError, Settings
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
@@ -43,6 +44,7 @@ from tuirag.widgets.status import Status
 
 if TYPE_CHECKING:
     from tuirag.answer.service import Answerer
+    from tuirag.backends.chat import ChatModel
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent
@@ -105,7 +107,6 @@ class TuiragApp(App[None]):
         services: Services,
         sessions: SessionStore,
         extra_folders: Iterable[Path] = (),
-        llm: OllamaLLM | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -114,7 +115,8 @@ class TuiragApp(App[None]):
         self.sessions = sessions
         self.extra_folders = [Path(os.path.abspath(p)) for p in extra_folders]
         self.clock = clock
-        self._llm = llm
+        self._llm: ChatModel | None = None
+        self._ollama: OllamaLLM | None = None
         self._answerer: Answerer | None = None
         self.background: BackgroundIndexer | None = None
         self.index_ready = asyncio.Event()
@@ -129,7 +131,7 @@ class TuiragApp(App[None]):
         self.theme = theme
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
         self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)
-        self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
+        self.set_reactive(TuiragApp.status, Status(model=model_label(settings)))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
         # by the first parse child process) would then fail with "bad value(s) in fds_to_keep".
@@ -143,12 +145,25 @@ class TuiragApp(App[None]):
         return roots + [p for p in self.extra_folders if p not in roots]
 
     @property
-    def llm(self) -> OllamaLLM:
+    def llm(self) -> ChatModel:
+        """The model that answers: answer.backend's, built by the factory `tuirag ask` uses."""
         if self._llm is None:
-            from tuirag.backends.ollama_llm import OllamaLLM
+            from tuirag.backends.chat import make_chat_model
 
-            self._llm = OllamaLLM(self.settings.ollama)
+            self._llm = make_chat_model(self.settings)
         return self._llm
+
+    @property
+    def ollama(self) -> OllamaLLM:
+        """The Ollama daemon, for the Models screen (the answering model when it is Ollama)."""
+        from tuirag.backends.ollama_llm import OllamaLLM
+
+        if isinstance(self.llm, OllamaLLM):
+            return self.llm
+        if self._ollama is None:
+            settings = self.settings
+            self._ollama = OllamaLLM(settings.ollama, wanted_ctx=settings.answer.context_needed())
+        return self._ollama
 
     def config_path(self) -> Path:
         from tuirag import paths
@@ -202,32 +217,53 @@ class TuiragApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="ollama")
     async def check_ollama(self) -> None:
-        """Is Ollama up and the model pulled? Then load it so the first answer is quick."""
+        """Is the model there? Then load it now (keep_alive), so the first answer is quick."""
         await asyncio.to_thread(importlib.import_module, "tuirag.backends.ollama_llm")
         from tuirag.backends.chat import LlmError
+        from tuirag.backends.ollama_llm import OllamaLLM
 
         llm = self.llm
-        try:
-            names = {m.name for m in await llm.list_models()}
-        except LlmError:
-            self.set_status(ollama="down")
-            return
-        self.set_status(ollama="up")
-        model = llm.model
-        if model not in names and f"{model}:latest" not in names:
-            self.notify(
-                f"Model {model} is not pulled: press {self.key_label('show_models')} "
-                f"then {self.key_label('pull_model')}, or run "
-                f"`ollama pull {model}`",
-                severity="warning",
-                markup=False,
-                timeout=10,
-            )
-            return
+        if isinstance(llm, OllamaLLM):
+            try:
+                names = {m.name for m in await llm.list_models()}
+            except LlmError:
+                self.set_status(ollama="down")
+                return
+            self.set_status(ollama="up")
+            model = llm.model
+            if model not in names and f"{model}:latest" not in names:
+                self.notify(
+                    f"Model {model} is not pulled: press {self.key_label('show_models')} "
+                    f"then {self.key_label('pull_model')}, or run "
+                    f"`ollama pull {model}`",
+                    severity="warning",
+                    markup=False,
+                    timeout=10,
+                )
+                return
+        else:
+            self.set_status(ollama="local")
+        await self.warm_up()
+
+    async def warm_up(self) -> None:
+        """Load the model with the answers' window; the status line says so meanwhile."""
+        from tuirag.backends.chat import LlmError
+        from tuirag.backends.gpu import offload_warning
+
+        llm = self.llm
+        self.set_status(loading=True)
+        started = time.perf_counter()
         try:
             await llm.warm_up()
+            share = await llm.gpu_share()
         except LlmError as exc:
             self.notify(exc.message, severity="warning", markup=False, timeout=10)
+            return
+        finally:
+            self.set_status(loading=False)
+        self.set_status(load_ms=(time.perf_counter() - started) * 1000, gpu_share=share)
+        if share is not None and (warning := offload_warning(llm.model, share)):
+            self.notify(warning, severity="warning", markup=False, timeout=15)
 
     def on_index_update(self, message: IndexUpdate) -> None:
         self.index_event(message.event)
@@ -342,8 +378,11 @@ class TuiragApp(App[None]):
         return self._answerer
 
     def use_model(self, name: str) -> None:
+        """Answer with Ollama model `name` from now on (and with Ollama, if llama.cpp did)."""
         self.settings.ollama.model = name
-        self.llm.model = name
+        self.settings.answer.backend = "ollama"
+        self._llm = self._ollama = None  # rebuilt for the new model on first use
+        self._answerer = None
         self.save_settings()
         self.set_status(model=name)
         self.notify(f"Answering with {name}", markup=False)
@@ -451,10 +490,9 @@ def make_app(
     services: Services | None = None,
     *,
     folders: Iterable[Path] = (),
-    llm: OllamaLLM | None = None,
     clock: Callable[[], float] = time.time,
 ) -> TuiragApp:
     """Build the app; the CLI and the tests both come through here."""
     services = services or Services(settings)
     sessions = SessionStore(services.data_dir / "sessions", now=clock)
-    return TuiragApp(settings, services, sessions, folders, llm, clock)
+    return TuiragApp(settings, services, sessions, folders, clock)

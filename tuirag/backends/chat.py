@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
@@ -108,6 +109,13 @@ class ChatModel(Protocol):
     def dropped(self) -> LlmError: ...
 
     async def aclose(self) -> None: ...
+
+
+def model_label(settings: Settings) -> str:
+    """The answering model's name as the app shows it, without loading any backend."""
+    if settings.answer.backend == "llamacpp":
+        return Path(settings.answer.gguf_path).name
+    return settings.ollama.model
 
 
 def make_chat_model(settings: Settings, model: str | None = None) -> ChatModel:

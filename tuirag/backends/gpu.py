@@ -123,12 +123,17 @@ def offload_warning(name: str, share: float) -> str:
     )
 
 
+def fits(needed: int | None, free: int | None) -> bool | None:
+    """Whether an estimated need fits the free VRAM; None when either is unknown."""
+    return None if needed is None or free is None else needed <= free
+
+
 def fit_note(needed: int | None, free: int | None) -> str:
     """Whether an estimated need fits the free VRAM, in words."""
     if needed is None:
         return "size unknown"
     if free is None:
         return "free VRAM unknown"
-    if needed <= free:
+    if fits(needed, free):
         return f"fits ({human_bytes(free)} free)"
     return f"does not fit ({human_bytes(free)} free): part would run on the CPU"
