@@ -190,6 +190,7 @@ class OllamaServer:
         self._failures: list[str] = []
         self._small = _SmallModel(gpu_layers=gpu_layers) if real_model else None
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._port = port  # 0: any free port
         self._thread: threading.Thread | None = None
@@ -245,16 +246,25 @@ class OllamaServer:
         return [r.path for r in list(self.requests)]
 
     def _load(self, name: str, num_ctx: int) -> int:
-        """Load `name` with `num_ctx` unless it is loaded so already; the nanoseconds spent."""
-        if self.loaded.get(name) == num_ctx:
-            return 0
+        """Load `name` with `num_ctx` unless it is loaded so already; the nanoseconds spent.
+
+        One load at a time, as Ollama's scheduler does: a request that arrives during a
+        load waits for it (and its load_duration counts the wait)."""
         started = time.perf_counter_ns()
-        self.loaded.pop(name, None)  # unloaded while loading: /api/ps does not list it
-        if self.load_delay:
-            time.sleep(self.load_delay)
-        with self._lock:
-            self.loads.append((name, num_ctx))
-        self.loaded[name] = num_ctx
+        waited = not self._loading.acquire(blocking=False)
+        if waited:
+            self._loading.acquire()
+        try:
+            if self.loaded.get(name) == num_ctx:
+                return time.perf_counter_ns() - started if waited else 0
+            self.loaded.pop(name, None)  # unloaded while loading: /api/ps does not list it
+            if self.load_delay:
+                time.sleep(self.load_delay)
+            with self._lock:
+                self.loads.append((name, num_ctx))
+            self.loaded[name] = num_ctx
+        finally:
+            self._loading.release()
         return time.perf_counter_ns() - started
 
     def _record(self, method: str, path: str, body: dict[str, Any] | None) -> None:
