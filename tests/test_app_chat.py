@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -298,6 +299,12 @@ async def test_a_question_asked_while_the_model_loads_says_so_then_shows_the_loa
         assert view.turn.timings["load_ms"] > 0 and view.turn.timings["num_ctx"] == 4096
         assert f"load {view.turn.timings['load_ms'] / 1000:.1f} s" in shown
         assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]  # loaded once
+    # the session file keeps Ollama's timings of the answer
+    (saved,) = app.sessions.folder.glob("*.json")
+    timings = json.loads(saved.read_text())["turns"][0]["timings"]
+    assert timings["load_ms"] > 0 and timings["prompt_tokens"] > 0
+    assert timings["prompt_eval_ms"] > 0 and timings["eval_ms"] > 0 and timings["answer_tokens"]
+    assert timings["num_ctx"] == 4096 and timings["gpu_share"] == 1.0
 
 
 @requires_real_model
