@@ -107,14 +107,14 @@ class ModelsScreen(Screen[None]):
         if self.app.settings.answer.backend != "ollama":
             info.append(f"\nanswering in-process with llama.cpp ({self.app.llm.model}); ")
             info.append("Enter on a model answers with it through Ollama instead", style="dim")
-        for m in loaded:
+        for running in loaded:
             info.append("\nloaded: ")
-            info.append_text(untrusted(m.name))
-            context = f" for context {m.context_length}" if m.context_length else ""
-            info.append(f" · {human_bytes(m.size)} (weights + KV cache{context}) · ")
-            warning = offload_warning(m.name, m.gpu_share)
+            info.append_text(untrusted(running.name))
+            context = f" for context {running.context_length}" if running.context_length else ""
+            info.append(f" · {human_bytes(running.size)} (weights + KV cache{context}) · ")
+            warning = offload_warning(running.name, running.gpu_share)
             if warning:
-                info.append(warning.removeprefix(f"model {m.name} "), style="bold yellow")
+                info.append(warning.removeprefix(f"model {running.name} "), style="bold yellow")
             else:
                 info.append("100% on GPU")
         if not loaded:
