@@ -96,7 +96,7 @@ class AnswerSettings:
     system_prompt: str = ""
     user_template: str = ""
     max_answer_tokens: int = 1024
-    source_tokens: int = 1536
+    source_tokens: int = 1024
     history_tokens: int = 1024
     rewrite: bool = True
     backend: str = "ollama"  # ollama | llamacpp
