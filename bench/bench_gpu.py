@@ -190,6 +190,7 @@ def main() -> int:
     from eval.make_corpus import QUESTIONS, generate
     from ollama_server import SMALL_MODEL, FakeModel, OllamaServer
 
+    from tuirag.backends.chat import LlmError
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.config import Settings
     from tuirag.evaluate import load_questions
@@ -232,7 +233,10 @@ def main() -> int:
         if not requests:
             raise SystemExit("no question retrieved a relevant passage: nothing to replay")
         print(f"{len(requests)} requests, windows {contexts}", flush=True)
-        rows = [asyncio.run(run_context(settings, n, requests, args.max_tokens)) for n in contexts]
+        try:
+            rows = [asyncio.run(run_context(settings, n, requests, args.max_tokens)) for n in contexts]
+        except LlmError as exc:
+            raise SystemExit(f"bench_gpu: {exc.message}") from None
         version = asyncio.run(_version(OllamaLLM(settings.ollama)))
 
     gpus = ", ".join(rows[0]["gpus"]) or "no NVIDIA GPU seen by NVML"
