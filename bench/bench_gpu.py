@@ -200,6 +200,7 @@ def main() -> int:
         questions = questions[:QUICK_QUESTIONS]
     contexts = args.ctx or (QUICK_CONTEXTS if args.quick else CONTEXTS)
     settings = Settings()
+    settings.ollama.timeout_s = 600  # a big model's first load, or a CPU-bound loopback run
     with contextlib.ExitStack() as stack:
         if args.loopback:
             small = FakeModel(  # SmolLM2-135M's shapes
@@ -234,7 +235,9 @@ def main() -> int:
             raise SystemExit("no question retrieved a relevant passage: nothing to replay")
         print(f"{len(requests)} requests, windows {contexts}", flush=True)
         try:
-            rows = [asyncio.run(run_context(settings, n, requests, args.max_tokens)) for n in contexts]
+            rows = [
+                asyncio.run(run_context(settings, n, requests, args.max_tokens)) for n in contexts
+            ]
         except LlmError as exc:
             raise SystemExit(f"bench_gpu: {exc.message}") from None
         version = asyncio.run(_version(OllamaLLM(settings.ollama)))
