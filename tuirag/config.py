@@ -96,8 +96,8 @@ class AnswerSettings:
     system_prompt: str = ""
     user_template: str = ""
     max_answer_tokens: int = 1024
-    source_tokens: int = 1024
-    history_tokens: int = 1024
+    source_tokens: int = 2048
+    history_tokens: int = 512
     rewrite: bool = True
     backend: str = "ollama"  # ollama | llamacpp
     gguf_path: str = ""
