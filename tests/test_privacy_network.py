@@ -11,6 +11,7 @@ entry points (`tuirag watch` and the app) are traced for more than 20 s.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pty
@@ -81,31 +82,52 @@ def _tuirag(*args: str) -> list[str]:
 
 
 def _run_for(argv: list[str], env: dict[str, str], seconds: float, *, tty: bool) -> None:
-    """Run a long-lived command for `seconds`, in a pseudo-terminal if it needs one."""
+    """Run a long-lived command for `seconds`, in a pseudo-terminal if it needs one.
+
+    It runs in a session of its own, so that stopping it stops strace and every
+    process strace follows (a signal to strace alone detaches it and leaves them running).
+    """
+    primary = -1
     if tty:
         primary, secondary = pty.openpty()
         fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
         proc = subprocess.Popen(
-            argv, env=env, stdin=secondary, stdout=secondary, stderr=secondary, close_fds=True
+            argv,
+            env=env,
+            stdin=secondary,
+            stdout=secondary,
+            stderr=secondary,
+            start_new_session=True,
         )
         os.close(secondary)
     else:
-        primary = -1
-        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and proc.poll() is None:
-        if primary >= 0:
-            _drain(primary)
-        time.sleep(0.2)
-    assert proc.poll() is None, f"{argv[-2:]} exited early with {proc.returncode}"
-    proc.send_signal(signal.SIGINT)
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     try:
-        proc.wait(15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and proc.poll() is None:
+            if primary >= 0:
+                _drain(primary)
+            time.sleep(0.2)
+        assert proc.poll() is None, f"{argv[-2:]} exited early with {proc.returncode}"
+        _signal_group(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(15)
+    finally:
+        _signal_group(proc.pid, signal.SIGKILL)
         proc.wait()
-    if primary >= 0:
-        os.close(primary)
+        if primary >= 0:
+            os.close(primary)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pgid, sig)
 
 
 def _drain(fd: int) -> None:
