@@ -83,7 +83,7 @@ def _services(work: Path, poll: bool = False) -> Services:
 
 def _start(services: Services, folder: Path) -> tuple[BackgroundIndexer, list[IndexEvent]]:
     events: list[IndexEvent] = []
-    bg = BackgroundIndexer(services, [folder], events.append)
+    bg = services.background_indexer([folder], events.append)
     bg.start()
     _until(lambda: any(isinstance(e, Idle) for e in events), 1800)
     return bg, events

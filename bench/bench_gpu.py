@@ -200,7 +200,7 @@ async def run_llama_server(
 
 
 def table(rows: list[dict[str, Any]]) -> str:
-    from tuirag.units import human_bytes
+    from tuirag.text import human_bytes
 
     def size(n: int | None) -> str:
         return "?" if n is None else human_bytes(n)

@@ -71,7 +71,7 @@ def stored_inputs(store: Any) -> list[str]:
     from tuirag.ingest.pipeline import embed_input
     from tuirag.types import Chunk
 
-    rows = store.chunks.to_arrow().select(["text", "heading"]).to_pylist()
+    rows = store.rows(["text", "heading"])
     return sorted({embed_input(Chunk(r["text"], 0, heading=r["heading"])) for r in rows})
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from ollama_fixtures import ollama_server, real_ollama_server  # noqa: F401 - loopback Ollama
 
+from tests.ollama_fixtures import ollama_server, real_ollama_server  # noqa: F401 - loopback Ollama
 from tuirag.backends.embedder import make_embedder
 from tuirag.config import Settings
 from tuirag.services import Services
@@ -46,9 +46,3 @@ def docs(tmp_path: Path) -> Path:
     folder = tmp_path / "docs"
     folder.mkdir()
     return folder
-
-
-def write(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
-    return path

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from ollama_server import SMALL_MODEL, FakeModel, OllamaServer, real_model_available
+
+from tests.ollama_server import SMALL_MODEL, FakeModel, OllamaServer, real_model_available
 
 _REAL_MISSING = real_model_available()
 requires_real_model = pytest.mark.skipif(bool(_REAL_MISSING), reason=_REAL_MISSING or "ok")

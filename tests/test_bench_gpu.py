@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import write
+from tests.helpers import write
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "bench_gpu.py"
 

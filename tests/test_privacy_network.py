@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import write
-from ollama_server import OllamaServer
+
+from tests.helpers import write
+from tests.ollama_server import OllamaServer
 
 pytestmark = pytest.mark.skipif(shutil.which("strace") is None, reason="strace is not installed")
 

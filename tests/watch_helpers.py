@@ -12,7 +12,7 @@ from typing import Any
 from tuirag.backends.store import Store
 from tuirag.config import Settings
 from tuirag.ingest.background import BackgroundIndexer
-from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.ingest.events import Done, Idle, IndexEvent, Notice, Stopped
 from tuirag.services import Services
 from tuirag.types import FileOutcome
 
@@ -51,7 +51,7 @@ class Recorder:
         ]
 
     def notices(self) -> list[str]:
-        return [e.message for e in self.snapshot() if isinstance(e, Notice)]
+        return [e.message for e in self.snapshot() if isinstance(e, Notice | Stopped)]
 
     def idles(self) -> int:
         return sum(isinstance(e, Idle) for e in self.snapshot())
@@ -91,7 +91,7 @@ def rows(store: Store) -> list[dict[str, Any]]:
     """The chunks as this Store object sees them (another process's writes need refresh())."""
     if not store.count():
         return []
-    return store.chunks.to_arrow().select(["chunk_id", "path", "ordinal", "text"]).to_pylist()
+    return store.rows(["chunk_id", "path", "ordinal", "text"])
 
 
 def indexed_text(store: Store) -> dict[str, str]:
@@ -126,7 +126,7 @@ def watching(
 ) -> Iterator[tuple[BackgroundIndexer, Recorder]]:
     """A started BackgroundIndexer, past its startup scan; stopped afterwards."""
     recorder = recorder or Recorder()
-    bg = BackgroundIndexer(services, folders, recorder, **kwargs)
+    bg = services.background_indexer(folders, recorder, **kwargs)
     bg.start()
     try:
         wait_until(lambda: recorder.idles() or not bg.running, 60, "the startup scan")

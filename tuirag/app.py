@@ -11,19 +11,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import os
-import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from multiprocessing import resource_tracker
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.signal import Signal
@@ -32,9 +31,10 @@ from textual.worker import Worker, WorkerState
 from tuirag import keys
 from tuirag.backends.chat import model_label
 from tuirag.config import ConfigError, Settings
+from tuirag.folders import Folders
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
-from tuirag.screens.help import HelpScreen
+from tuirag.screens.help import HelpScreen, commands
 from tuirag.screens.index import IndexScreen
 from tuirag.screens.models import ModelsScreen
 from tuirag.screens.sessions import SessionsScreen
@@ -47,17 +47,14 @@ if TYPE_CHECKING:
     from tuirag.backends.chat import ChatModel
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
-    from tuirag.ingest.events import IndexEvent
-    from tuirag.sessions import Session
+    from tuirag.ingest.events import IndexEvent, NoticeLevel
 
 DARK, LIGHT = "textual-dark", "textual-light"
-
-
-class Command(NamedTuple):
-    key: str  # as the footer shows it, e.g. "^n" or "f1, ?"
-    description: str
-    action: str
-    node: App[Any] | Screen[Any]  # where the action runs
+SEVERITY: dict[NoticeLevel, SeverityLevel] = {
+    "info": "information",
+    "warning": "warning",
+    "error": "error",
+}
 
 
 class IndexUpdate(Message):
@@ -113,12 +110,12 @@ class TuiragApp(App[None]):
         self.settings = settings
         self.services = services
         self.sessions = sessions
-        self.extra_folders = [Path(os.path.abspath(p)) for p in extra_folders]
         self.clock = clock
         self._llm: ChatModel | None = None
         self._ollama: OllamaLLM | None = None
         self._answerer: Answerer | None = None
         self.background: BackgroundIndexer | None = None
+        self.folders = Folders(settings, services.roots, extra_folders, lambda: self.background)
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
@@ -130,7 +127,8 @@ class TuiragApp(App[None]):
             )
         self.theme = theme
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
-        self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)
+        # per app, not per class: Textual reads it from the instance
+        self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)  # type: ignore[misc]
         self.set_reactive(TuiragApp.status, Status(model=model_label(settings)))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
@@ -138,11 +136,6 @@ class TuiragApp(App[None]):
         resource_tracker.ensure_running()
 
     # ---- composition ------------------------------------------------------
-
-    def roots(self) -> list[Path]:
-        """Folders the app keeps indexed: configured ones, then those named on the command line."""
-        roots = [Path(os.path.abspath(p)) for p in self.services.roots()]
-        return roots + [p for p in self.extra_folders if p not in roots]
 
     @property
     def llm(self) -> ChatModel:
@@ -164,19 +157,6 @@ class TuiragApp(App[None]):
             settings = self.settings
             self._ollama = OllamaLLM(settings.ollama, wanted_ctx=settings.answer.context_needed())
         return self._ollama
-
-    def config_path(self) -> Path:
-        from tuirag import paths
-
-        return self.settings.source or paths.config_file()
-
-    def save_settings(self) -> None:
-        """Write settings changed in the app back to the config file (atomically)."""
-        from tuirag import config_file
-
-        path = self.config_path()
-        config_file.write(path, self.settings)
-        self.settings.source = path
 
     def set_status(self, **changes: Any) -> None:
         self.status = replace(self.status, **changes)
@@ -270,7 +250,7 @@ class TuiragApp(App[None]):
 
     def index_event(self, event: IndexEvent) -> None:
         """Called on the event loop for each background-indexing event."""
-        from tuirag.ingest.events import Idle, Indexing, Notice
+        from tuirag.ingest.events import Idle, Indexing, Notice, Stopped
 
         writer = self.background.writer_pid if self.background is not None else None
         by_other = f" · indexed by pid {writer}" if writer is not None else ""
@@ -279,8 +259,9 @@ class TuiragApp(App[None]):
         elif isinstance(event, Idle):
             self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
         elif isinstance(event, Notice):
-            severity = {"error": "error", "warning": "warning"}.get(event.level, "information")
-            self.notify(event.message, severity=severity, markup=False)  # type: ignore[arg-type]
+            self.notify(event.message, severity=SEVERITY[event.level], markup=False)
+        elif isinstance(event, Stopped):
+            self.notify(event.message, severity="error", markup=False)
         self.index_events.publish(event)
 
     # ---- indexing ------------------------------------------------------------
@@ -291,53 +272,14 @@ class TuiragApp(App[None]):
         It is the index's single writer; when another process (`tuirag watch`) holds
         the writer lock it stays a reader and reports that process's progress.
         """
-        from tuirag.ingest.background import BackgroundIndexer
 
         def forward(event: IndexEvent) -> None:
             # post_message is thread-safe and never waits, so the indexer cannot block
             # on a busy (or closing) event loop
             self.post_message(IndexUpdate(event))
 
-        self.background = BackgroundIndexer(self.services, self.roots(), forward)
+        self.background = self.services.background_indexer(self.folders.roots(), forward)
         self.background.start()
-
-    def add_folder(self, folder: Path) -> bool:
-        """Watch one more folder and save it in the config; False if it is not a folder."""
-        folder = Path(os.path.abspath(folder))
-        if not folder.is_dir():
-            self.notify(f"not a folder: {folder}", severity="error", markup=False)
-            return False
-        if str(folder) not in self.settings.index.folders:
-            self.settings.index.folders.append(str(folder))
-            self.save_settings()
-            self.notify(
-                f"Watching {folder} (saved in {self.config_path()}){self._by_other()}", markup=False
-            )
-        if self.background is not None:
-            self.background.add_folder(folder)  # queued: applies here only if this app writes
-        return True
-
-    def remove_folder(self, folder: Path) -> None:
-        self.settings.index.folders = [
-            f for f in self.settings.index.folders if Path(os.path.abspath(f)) != folder
-        ]
-        self.extra_folders = [p for p in self.extra_folders if p != folder]
-        self.save_settings()
-        if self.background is not None:
-            self.background.remove_folder(folder, forget=True)
-        self.notify(
-            f"No longer watching {folder}; its files leave the index{self._by_other()}",
-            markup=False,
-        )
-
-    def _by_other(self) -> str:
-        """While `tuirag watch` writes the index, it applies folder changes from the config."""
-        writer = self.background.writer_pid if self.background is not None else None
-        return f"; the indexing process (pid {writer}) will pick it up" if writer else ""
-
-    def reindex(self, folder: Path | None = None, force: bool = False) -> None:
-        if self.background is not None:
-            self.background.reindex(folder, force=force)
 
     async def action_quit(self) -> None:
         """Let the indexer finish its batch first (off the event loop, so the UI says so).
@@ -383,7 +325,7 @@ class TuiragApp(App[None]):
         self.settings.answer.backend = "ollama"
         self._llm = self._ollama = None  # rebuilt for the new model on first use
         self._answerer = None
-        self.save_settings()
+        self.folders.save_settings()
         self.set_status(model=name)
         self.notify(f"Answering with {name}", markup=False)
         self.check_ollama()
@@ -401,19 +343,6 @@ class TuiragApp(App[None]):
         if isinstance(chat, ChatScreen):
             self.call_later(chat.resume, session)
 
-    def export_session(self, session: Session) -> None:
-        """Write the session as Markdown into the current folder."""
-        from tuirag.sessions import export_markdown
-
-        name = re.sub(r"[^\w-]+", "-", session.title.lower()).strip("-")[:40] or "session"
-        target = Path.cwd() / f"tuirag-{name}.md"
-        try:
-            target.write_text(export_markdown(session), encoding="utf-8")
-        except OSError as exc:
-            self.notify(f"cannot write {target}: {exc.strerror}", severity="error", markup=False)
-            return
-        self.notify(f"Exported to {target}", markup=False)
-
     # ---- actions -------------------------------------------------------------
 
     def key_label(self, action_id: str) -> str:
@@ -422,57 +351,13 @@ class TuiragApp(App[None]):
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(list(self.commands(self.screen))))
+            self.push_screen(HelpScreen(commands(self, self.screen)))
 
     def action_toggle_theme(self) -> None:
         self.theme = LIGHT if self.current_theme.dark else DARK
 
-    def commands(self, screen: Screen[Any]) -> Iterable[Command]:
-        """Every action bound on `screen` or the app, with its keys: for help and the palette."""
-        seen = set()
-        found: list[tuple[Command, str | None]] = []
-        for key, active in screen.active_bindings.items():
-            binding, node = active.binding, active.node
-            if not isinstance(node, App | Screen):
-                continue  # a widget's own editing keys (Input's cursor moves, …)
-            if binding.system or not binding.description or (node, binding.action) in seen:
-                continue
-            seen.add((node, binding.action))
-            shown = [
-                self.get_key_display(a.binding)
-                for a in screen.active_bindings.values()
-                if a.binding.action == binding.action and a.node is node
-            ]
-            found.append(
-                (
-                    Command(
-                        ", ".join(dict.fromkeys(shown)) or key,
-                        binding.description,
-                        binding.action,
-                        node,
-                    ),
-                    binding.id,
-                )
-            )
-        # the keymap moves rebound keys to the end of their screen's list: keep tuirag.keys'
-        # order, with Textual's own keys (Tab, the palette) before or after as they were
-        nodes = {node: n for n, node in enumerate(dict.fromkeys(c.node for c, _ in found))}
-        ids = {action_id: n for n, action_id in enumerate(keys.DEFAULTS)}
-        first: dict[object, int] = {}
-        for n, (command, action_id) in enumerate(found):
-            if action_id in ids:
-                first.setdefault(command.node, n)
-
-        def rank(n: int) -> tuple[int, int, int]:
-            command, action_id = found[n]
-            if action_id in ids:
-                return nodes[command.node], 1, ids[action_id]
-            return nodes[command.node], 0 if n < first.get(command.node, n + 1) else 2, n
-
-        return [found[n][0] for n in sorted(range(len(found)), key=rank)]
-
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        for command in self.commands(screen):
+        for command in commands(self, screen):
             yield SystemCommand(
                 command.description,
                 f"key: {command.key}",

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from tuirag.config import Settings
 from tuirag.errors import UserError
+from tuirag.paths import absolute
 from tuirag.types import Hit
 
 KS = (1, 3, 5, 10)
@@ -216,8 +217,9 @@ class EvalReport:
             groups: dict[str, list[Outcome]] = {"all": mine}
             for attr in ("kind", "lang", "style"):
                 for value in sorted({getattr(o.question, attr) for o in mine} - {""}):
-                    group = [o for o in mine if getattr(o.question, attr) == value]
-                    groups[f"{attr}:{value}"] = group
+                    groups[f"{attr}:{value}"] = [
+                        o for o in mine if getattr(o.question, attr) == value
+                    ]
             for group, outcomes in groups.items():
                 p50 = statistics.median(o.millis for o in outcomes) if outcomes else 0.0
                 rows.append(Row(mode, group, score([o.rank for o in outcomes], self.ks), p50))
@@ -270,7 +272,7 @@ def ask_all(
     progress: Callable[[int, int], None] | None = None,
 ) -> list[Outcome]:
     """Every question in every mode against an existing index."""
-    root = Path(os.path.abspath(root))
+    root = absolute(root)
     outcomes = []
     total = len(questions) * len(modes)
     for mode in modes:
@@ -312,7 +314,7 @@ def temp_index(
     settings: Settings, corpus: Path, embedder: Embedder | None = None
 ) -> Iterator[tuple[Services, IngestReport]]:
     """Index `corpus` into a throw-away index; yields the services and the ingest report."""
-    corpus = Path(os.path.abspath(corpus))
+    corpus = absolute(corpus)
     if not corpus.is_dir():
         raise UserError(f"corpus folder not found: {corpus}", 2)
     with temp_services(settings, embedder) as svc:
@@ -329,7 +331,7 @@ def evaluate(
     progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
     """Index the corpus into a temporary index, ask every question, score the answers."""
-    corpus = Path(os.path.abspath(corpus))
+    corpus = absolute(corpus)
     with temp_index(settings, corpus, embedder) as (svc, ingest):
         outcomes = ask_all(svc.retriever, questions, corpus, modes, depth, progress)
         indexed = {

@@ -26,6 +26,23 @@ def within(path: Path, roots: Iterable[Path]) -> bool:
     return any(path == root or root in path.parents for root in roots)
 
 
+def absolute(path: str | os.PathLike[str]) -> Path:
+    """`path` with `~` expanded, made absolute and `..` folded, symlinks kept as given.
+
+    The index keys files by this form, so a file reached through a linked folder
+    keeps the name the user sees.
+    """
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
+def resolved(path: str | os.PathLike[str]) -> Path:
+    """`path` as `absolute` gives it, then with symlinks resolved (macOS /var is /private/var).
+
+    Configured folders and watched roots use this, so events, walks and records agree.
+    """
+    return absolute(path).resolve()
+
+
 def data_dir(configured: str = "") -> Path:
     """The index and state folder: $TUIRAG_DATA_DIR, then config, then the user data dir."""
     env = os.environ.get("TUIRAG_DATA_DIR")

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tuirag.config import Settings
+from tuirag.paths import resolved
 
 if TYPE_CHECKING:
     from tuirag.backends.embedder import Embedder
     from tuirag.backends.store import Store
+    from tuirag.ingest.background import BackgroundIndexer
+    from tuirag.ingest.events import Listener
     from tuirag.ingest.ignore import IgnoreRules
     from tuirag.ingest.pipeline import Indexer
     from tuirag.plugins.registry import Registry
@@ -63,7 +66,7 @@ class Services:
 
     def roots(self) -> list[Path]:
         # resolved once (macOS /var is /private/var): ingest, watcher and rules then agree
-        return [Path(f).expanduser().resolve() for f in self.settings.index.folders]
+        return [resolved(f) for f in self.settings.index.folders]
 
     def indexer(self, extra_roots: list[Path] | None = None) -> Indexer:
         from tuirag.ingest.chunker import Chunker
@@ -86,6 +89,22 @@ class Services:
             max_file_bytes=int(self.settings.index.max_file_mb * 2**20),
             follow_symlinks=self.settings.index.follow_symlinks,
             parse=IsolatedParser(self.settings.parsing.timeout_s, self.settings.parsing.memory_mb),
+        )
+
+    def background_indexer(
+        self, folders: list[Path], listener: Listener | None = None, **options: Any
+    ) -> BackgroundIndexer:
+        """The watch-and-index thread over `folders`, built from these services."""
+        from tuirag.ingest.background import BackgroundIndexer
+
+        return BackgroundIndexer(
+            self.store,
+            self.settings.watch,
+            lambda roots: self.indexer(extra_roots=roots),
+            self.rules,
+            folders,
+            listener,
+            **options,
         )
 
     @cached_property

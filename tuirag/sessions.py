@@ -41,6 +41,8 @@ class SessionError(Exception):
 
 @dataclass
 class Turn:
+    """One question of a conversation with its answer: shown, saved, and sent as history."""
+
     question: str
     answer: str = ""
     sources: list[Hit] = field(default_factory=list)
@@ -82,10 +84,10 @@ class Session:
     title: str = ""
     turns: list[Turn] = field(default_factory=list)
 
-    def history(self, before: Turn | None = None) -> list[tuple[str, str]]:
-        """Finished question/answer pairs, oldest first, that came before `before`."""
+    def history(self, before: Turn | None = None) -> list[Turn]:
+        """Answered turns, oldest first, that came before `before`: an answer's context."""
         turns = self.turns[: self.turns.index(before)] if before in self.turns else self.turns
-        return [(t.question, t.answer) for t in turns if t.answer and not t.error]
+        return [t for t in turns if t.answer and not t.error]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -226,3 +228,14 @@ def export_markdown(session: Session) -> str:
             lines.append(f"[^{number}]: {path}" + (f", {locator}" if locator else ""))
         lines.append("")
     return "\n".join(lines)
+
+
+def export_file(session: Session, folder: Path) -> Path:
+    """Write `session` as Markdown into `folder`, named after its title; the file written."""
+    name = re.sub(r"[^\w-]+", "-", session.title.lower()).strip("-")[:40] or "session"
+    target = folder / f"tuirag-{name}.md"
+    try:
+        target.write_text(export_markdown(session), encoding="utf-8")
+    except OSError as exc:
+        raise SessionError(f"cannot write {target}: {exc.strerror}") from None
+    return target

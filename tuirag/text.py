@@ -1,4 +1,4 @@
-"""Text helpers shared by ingest, search and display: terminal safety and CJK tokens."""
+"""Text helpers shared by ingest, search and display: terminal safety, CJK tokens, sizes."""
 
 from __future__ import annotations
 
@@ -27,3 +27,12 @@ def mostly_cjk(text: str) -> bool:
     """At least a third of the non-space characters are CJK ideographs, kana or hangul."""
     chars = [c for c in text if not c.isspace()]
     return bool(chars) and len(CJK_CHAR.findall(text)) * 3 >= len(chars)
+
+
+def human_bytes(n: float) -> str:
+    """A size in decimal units (1 GB = 10^9 bytes), the units `ollama list` and disks use."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"

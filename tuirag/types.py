@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SectionKind = Literal["prose", "heading", "table", "code"]
+RecordStatus = Literal["ok", "failed", "skipped"]  # a file record in the index
+OutcomeStatus = Literal["indexed", "unchanged", "failed", "skipped", "removed"]  # one ingest pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +103,7 @@ class FileOutcome:
     """What happened to one file in one ingest pass."""
 
     path: str
-    status: Literal["indexed", "unchanged", "failed", "skipped", "removed"]
+    status: OutcomeStatus
     chunks: int = 0
     embedded: int = 0  # chunks that needed a new vector (others were reused)
     reason: str = ""

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from tokenizers import Tokenizer
 
 from tuirag.answer import prompt
-from tuirag.answer.events import Turn
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 MESSAGE_OVERHEAD = 8  # role markers and separators a chat template adds per message

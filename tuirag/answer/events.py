@@ -77,11 +77,3 @@ class Failed:
 
 
 AnswerEvent = Retrieved | Loading | Token | Finished | Failed
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One earlier exchange of a conversation, passed back in as history."""
-
-    question: str
-    answer: str

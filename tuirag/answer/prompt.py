@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from tuirag.answer.events import Turn
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 SYSTEM_PROMPT = """\

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuirag.answer.events import Turn
 from tuirag.backends.chat import ChatModel, LlmError
+from tuirag.sessions import Turn
 
 REWRITE_PROMPT = """\
 Rewrite the user's last question as one stand-alone search query, resolving words like \

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -34,12 +34,12 @@ from tuirag.answer.events import (
     Retrieved,
     Timings,
     Token,
-    Turn,
 )
 from tuirag.backends.chat import ChatModel, ChatStats, LlmError, make_chat_model
 from tuirag.backends.gpu import offload_warning
 from tuirag.config import ConfigError
 from tuirag.services import Services
+from tuirag.sessions import Turn
 from tuirag.types import Hit
 
 T = TypeVar("T")
@@ -166,7 +166,7 @@ class Answerer:
 
     async def ask(
         self, question: str, history: Sequence[Turn] = (), *, use_cache: bool = True
-    ) -> AsyncIterator[AnswerEvent]:
+    ) -> AsyncGenerator[AnswerEvent, None]:
         """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached."""
         s = self.settings
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []

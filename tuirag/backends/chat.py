@@ -8,7 +8,7 @@ backend answers. `make_chat_model` is the one factory every caller uses.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -102,7 +102,7 @@ class ChatModel(Protocol):
 
     def chat_stream(
         self, messages: list[dict[str, str]], num_ctx: int, num_predict: int | None = None
-    ) -> AsyncIterator[str | ChatStats]: ...
+    ) -> AsyncGenerator[str | ChatStats, None]: ...
 
     async def complete(self, messages: list[dict[str, str]], num_predict: int) -> str: ...
 

@@ -13,7 +13,7 @@ import os
 import re
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from tokenizers import Tokenizer
@@ -118,7 +118,7 @@ class FastEmbedEmbedder:
                 f"{cache_dir}, or set embedder.model_path to a folder with model.onnx "
                 "and tokenizer.json."
             ) from None
-        inner = self._model.model
+        inner: Any = self._model.model  # fastembed types it as the base class
         self.tokenizer = _untruncated(inner.tokenizer)
         trunc = inner.tokenizer.truncation or {}
         self.max_tokens = int(trunc.get("max_length", 512))
@@ -131,7 +131,7 @@ class FastEmbedEmbedder:
         )
 
     @staticmethod
-    def _source(settings: EmbedderSettings, cache_dir: Path) -> tuple[str, dict[str, object]]:
+    def _source(settings: EmbedderSettings, cache_dir: Path) -> tuple[str, dict[str, Any]]:
         from fastembed import TextEmbedding
         from fastembed.common.model_description import ModelSource, PoolingType
 
@@ -148,7 +148,7 @@ class FastEmbedEmbedder:
                     model_file="model.onnx",
                 )
             return _BUNDLED_FASTEMBED_NAME, {"specific_model_path": str(folder)}
-        kwargs: dict[str, object] = {"cache_dir": str(cache_dir)}
+        kwargs: dict[str, Any] = {"cache_dir": str(cache_dir)}
         if settings.model_path:
             kwargs["specific_model_path"] = str(Path(settings.model_path).expanduser())
         return settings.model, kwargs

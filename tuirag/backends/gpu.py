@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from tuirag.units import human_bytes
+from tuirag.text import human_bytes
 
 # CUDA context and compute buffers beside weights and KV cache (~0.2 GB of compute
 # buffer with FlashAttention for a 7B model, ~0.3 GB of CUDA context)

@@ -14,7 +14,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ class LlamaCppLLM:
         num_ctx: int,
         num_predict: int | None = None,
         temperature: float | None = None,
-    ) -> AsyncIterator[str | ChatStats]:
+    ) -> AsyncGenerator[str | ChatStats, None]:
         """Yield answer pieces, then ChatStats. Closing it stops generation at the next token."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[object] = asyncio.Queue()
@@ -187,7 +187,8 @@ class LlamaCppLLM:
             while (item := await queue.get()) is not _END:
                 if isinstance(item, LlmError):
                     raise item
-                yield item  # type: ignore[misc]
+                assert isinstance(item, str | ChatStats)
+                yield item
         finally:
             stop.set()
 

@@ -10,10 +10,10 @@ Ollama generating (FAILURE-MODES 28), so callers use `contextlib.aclosing`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -161,7 +161,7 @@ class OllamaLLM:
 
     async def chat_stream(
         self, messages: list[dict[str, str]], num_ctx: int, num_predict: int | None = None
-    ) -> AsyncIterator[str | ChatStats]:
+    ) -> AsyncGenerator[str | ChatStats, None]:
         """Yield answer text pieces, then one ChatStats. Close it to stop generation."""
         with self._errors(self.model, streaming=True):
             stream = await self.client.chat(
@@ -171,7 +171,7 @@ class OllamaLLM:
                 options=self.options(num_ctx, num_predict),
                 keep_alive=self.keep_alive,
             )
-            async with contextlib.aclosing(stream):
+            async with contextlib.aclosing(_closable(stream)):
                 async for part in stream:
                     if part.message.content:
                         yield part.message.content
@@ -268,10 +268,10 @@ class OllamaLLM:
         names = {m.name for m in await self.list_models()}
         return wanted in names or (":" not in wanted and f"{wanted}:latest" in names)
 
-    async def pull(self, name: str) -> AsyncIterator[PullProgress]:
+    async def pull(self, name: str) -> AsyncGenerator[PullProgress, None]:
         with self._errors(name, streaming=True):
             stream = await self.client.pull(name, stream=True)
-            async with contextlib.aclosing(stream):
+            async with contextlib.aclosing(_closable(stream)):
                 async for part in stream:
                     yield PullProgress(part.status or "", part.completed, part.total)
         self._shapes.pop(name, None)
@@ -345,3 +345,8 @@ class OllamaLLM:
             f"the connection to Ollama at {self.host} dropped mid-answer: check that it is still "
             "running (`ollama ps`) and ask again",
         )
+
+
+def _closable(stream: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:
+    """The client's streams are async generators; its types only promise iterators."""
+    return cast("AsyncGenerator[Any, None]", stream)

@@ -27,7 +27,7 @@ from lancedb.index import FTS, BTree
 from lancedb.query import MatchQuery
 
 from tuirag.text import fts_text
-from tuirag.types import Hit
+from tuirag.types import Chunk, Hit, RecordStatus
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class FileRecord:
     size: int
     mtime_ns: int
     file_hash: str
-    status: str = "ok"
+    status: RecordStatus = "ok"
     reason: str = ""
     chunks: int = 0
     plugin: str = ""
@@ -120,6 +120,39 @@ class FileRecord:
             "plugin": self.plugin,
             "parser_version": self.parser_version,
             "indexed_at": self.indexed_at or time.time(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class NewChunk:
+    """One chunk to write: its file's record, what was embedded, its hash and vector."""
+
+    record: FileRecord
+    chunk: Chunk
+    embedded_text: str  # heading + text: what the vector and the keyword index see
+    text_hash: str
+    vector: np.ndarray
+
+    def row(self) -> dict[str, Any]:
+        key = path_key(self.record.path)
+        ident = f"{key}:{self.chunk.ordinal}:{self.text_hash}"
+        return {
+            "chunk_id": hashlib.blake2b(ident.encode(), digest_size=12).hexdigest(),
+            "path": self.record.path,
+            "path_key": key,
+            "file_hash": self.record.file_hash,
+            "mtime_ns": self.record.mtime_ns,
+            "ordinal": self.chunk.ordinal,
+            "kind": self.chunk.kind,
+            "plugin": self.record.plugin,
+            "heading": self.chunk.heading,
+            "page": self.chunk.page,
+            "start_line": self.chunk.start_line,
+            "end_line": self.chunk.end_line,
+            "text": self.chunk.text,
+            "search_text": fts_text(self.embedded_text),
+            "text_hash": self.text_hash,
+            "vector": np.asarray(self.vector, dtype=np.float32),
         }
 
 
@@ -206,6 +239,10 @@ class Store:
             .execute(pa.Table.from_pylist(rows, schema=FILES_SCHEMA))
         )
 
+    def file_count(self) -> int:
+        """Files indexed without error."""
+        return self.files.count_rows("status = 'ok'")
+
     def file_hashes(self, paths: Sequence[str]) -> dict[str, str]:
         """file_hash of each of `paths` indexed without error now (others are absent)."""
         keys = sorted({path_key(p) for p in paths})
@@ -225,6 +262,24 @@ class Store:
         _delete_keys(self.files, [path_key(p) for p in paths])
 
     # ---- chunks ---------------------------------------------------------
+
+    def write_batch(
+        self,
+        records: Sequence[FileRecord],
+        chunks: Sequence[NewChunk],
+        touched: Sequence[FileRecord] = (),
+    ) -> None:
+        """Replace the files of `records` by `chunks`; refresh the `touched` records.
+
+        Order: drop their file records, drop their old chunks, add the new chunks,
+        write the new records. A crash anywhere leaves files without a record,
+        which the next run re-indexes (deleting any partial chunks first).
+        """
+        paths = [r.path for r in records]
+        self.delete_files(paths)
+        self.delete_chunks(paths)
+        self.add_chunks([c.row() for c in chunks])
+        self.put_files([*records, *touched])
 
     def delete_chunks(self, paths: Iterable[str]) -> None:
         _delete_keys(self.chunks, [path_key(p) for p in paths])
@@ -261,6 +316,10 @@ class Store:
     def count(self) -> int:
         return self.chunks.count_rows()
 
+    def rows(self, columns: Sequence[str]) -> list[dict[str, Any]]:
+        """Every chunk row, with only `columns` (for checks and benchmarks, not queries)."""
+        return self.chunks.to_arrow().select(list(columns)).to_pylist()
+
     # ---- maintenance ----------------------------------------------------
 
     def optimize(self, retention: timedelta = timedelta(minutes=5)) -> None:
@@ -295,7 +354,7 @@ class Store:
             return []
         arrow = (
             self.chunks.search(vector, vector_column_name="vector")
-            .distance_type("cosine")
+            .distance_type("cosine")  # type: ignore[attr-defined]  # typed as the base builder
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
             .to_arrow()
@@ -311,7 +370,7 @@ class Store:
             return []
         columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
         arrow = (
-            self.chunks.search(MatchQuery(fts_text(query), "search_text"), query_type="fts")
+            self.chunks.search(self._match(query), query_type="fts")
             .select(columns)
             .limit(k)
             .to_arrow()
@@ -323,6 +382,10 @@ class Store:
                 sim = float(np.dot(np.asarray(row.pop("vector"), dtype=np.float32), vector))
             hits.append(_hit(row, score=row["_score"], vector_score=sim))
         return hits
+
+    @staticmethod
+    def _match(query: str) -> MatchQuery:
+        return MatchQuery(fts_text(query), "search_text")  # type: ignore[call-arg]  # defaults
 
     def chunk_neighbours(self, path: str) -> list[Hit]:
         """All chunks of one file in order (for previews)."""

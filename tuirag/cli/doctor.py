@@ -100,7 +100,7 @@ async def gpu_checks(settings: config.Settings) -> list[tuple[bool | None, str, 
     from tuirag.backends.chat import LlmError
     from tuirag.backends.gpu import fit_note, free_vram, offload_warning
     from tuirag.backends.ollama_llm import OllamaLLM
-    from tuirag.units import human_bytes
+    from tuirag.text import human_bytes
 
     quick = dataclasses.replace(settings.ollama, timeout_s=5.0)
     llm = OllamaLLM(quick, wanted_ctx=settings.answer.context_needed())

@@ -15,6 +15,7 @@ from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
 from tuirag.cli.output import console, is_tty
 from tuirag.errors import UserError
+from tuirag.paths import resolved
 from tuirag.types import FileOutcome
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     svc = services(args)
-    roots = [p.expanduser().resolve() for p in args.paths] or svc.roots()
+    roots = [resolved(p) for p in args.paths] or svc.roots()
     if not roots:
         raise UserError(
             "no folders to index: pass some (`tuirag ingest ~/docs`) "

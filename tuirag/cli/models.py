@@ -17,8 +17,7 @@ from tuirag.cli.ask import EXIT_CODES
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note
 from tuirag.errors import UserError
-from tuirag.text import strip_controls
-from tuirag.units import human_bytes
+from tuirag.text import human_bytes, strip_controls
 
 if TYPE_CHECKING:  # imported when run: `tuirag --help` stays fast
     from tuirag.backends.ollama_llm import OllamaLLM

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections import defaultdict
+from typing import Any, Literal
 
 from rich.table import Table
 from rich.text import Text
@@ -19,7 +20,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print the plugins as JSON")
 
 
-def _status(info: PluginInfo) -> str:
+PluginStatus = Literal["loaded", "failed", "disabled"]
+
+
+def _status(info: PluginInfo) -> PluginStatus:
     if not info.enabled:
         return "disabled"
     return "failed" if info.error else "loaded"
@@ -41,7 +45,7 @@ def contested(registry: Registry) -> dict[str, list[str]]:
 def run(args: argparse.Namespace) -> int:
     settings = config.load(getattr(args, "config", None))
     registry = load_registry(settings.plugins)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "name": i.name,
             "status": _status(i),
@@ -60,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     table = Table(show_lines=False, box=None, pad_edge=False)
     for column in ("plugin", "status", "priority", "claims", "from"):
         table.add_column(column, overflow="fold")
-    style = {"loaded": "green", "failed": "red", "disabled": "yellow"}
+    style: dict[PluginStatus, str] = {"loaded": "green", "failed": "red", "disabled": "yellow"}
     for row in rows:
         table.add_row(
             Text(row["name"]),

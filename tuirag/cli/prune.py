@@ -10,7 +10,7 @@ from rich.text import Text
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
 from tuirag.cli.output import console
-from tuirag.units import human_bytes
+from tuirag.text import human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

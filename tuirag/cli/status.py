@@ -11,8 +11,8 @@ from rich.text import Text
 
 from tuirag.cli.common import services
 from tuirag.cli.output import console
-from tuirag.ingest import watchstate
-from tuirag.units import human_bytes
+from tuirag.ingest import syncstate, watchstate
+from tuirag.text import human_bytes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,8 +26,7 @@ def run(args: argparse.Namespace) -> int:
     store = svc.store
     records = store.file_records()
     by_status = Counter(r.status for r in records.values())
-    state_file = store.folder / "state.json"
-    state = json.loads(state_file.read_text()) if state_file.exists() else {}
+    state = syncstate.read(store.folder)
     # failed and skipped files, and indexed ones with a warning (scanned pages left out)
     problems = sorted((r for r in records.values() if r.reason), key=lambda r: r.path)
     others = [f for f in index_folders(svc.data_dir) if f != store.folder]
@@ -80,8 +79,8 @@ def run(args: argparse.Namespace) -> int:
             Text(f"{label}: ", style="red" if p.status == "failed" else "yellow")
             + Text(f"{p.path}: {p.reason}")
         )
-    for folder in others:
-        size = human_bytes(folder_bytes(folder))
-        note = f"another index (other embedding model): {folder} ({size}); `tuirag prune`"
+    for other in others:
+        size = human_bytes(folder_bytes(other))
+        note = f"another index (other embedding model): {other} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
     return 0

@@ -28,7 +28,8 @@ from tuirag.cli.output import console
 from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
-from tuirag.ingest.events import Done, Idle, IndexEvent, Notice
+from tuirag.ingest.events import Done, Idle, IndexEvent, Notice, Stopped
+from tuirag.paths import resolved
 from tuirag.text import strip_controls
 
 if TYPE_CHECKING:
@@ -54,7 +55,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuirag.ingest.background import BackgroundIndexer
 
     svc = services(args)
     extra = [p.expanduser() for p in args.paths]
@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     store = svc.store  # a broken index or missing model fails here, as one line
     log = _Log(out, args.quiet)
     log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
-    indexer = BackgroundIndexer(svc, folders, log)
+    indexer = svc.background_indexer(folders, log)
     follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
     wake = threading.Event()
     received: set[int] = set()
@@ -153,8 +153,10 @@ class _Log:
         elif isinstance(event, Notice):
             if self.quiet and event.level == "info":
                 return
-            self.died |= event.message.startswith("background indexing stopped")
             self.line(Text(strip_controls(event.message), style=LEVELS.get(event.level, "")))
+        elif isinstance(event, Stopped):
+            self.died = True
+            self.line(Text(strip_controls(event.message), style=LEVELS["error"]))
         elif isinstance(event, Idle) and not self.quiet:
             self.line(Text(f"up to date: {event.files} files, {event.chunks} chunks", style="dim"))
 
@@ -177,7 +179,7 @@ def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]
             lines.append((True, "watch", f"pid {state['pid']} watches {n} folders with OS events"))
     every = settings.watch.poll_interval_s
     for raw in settings.index.folders:
-        fs = filesystem_type(Path(raw).expanduser().resolve())
+        fs = filesystem_type(resolved(raw))
         if fs in NETWORK_FS:
             lines.append((None, "watch", f"{raw} is on {fs}: it will be polled every {every:g} s"))
     limit = inotify_watch_limit()

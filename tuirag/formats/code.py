@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.text import read_text
+from tuirag.formats.common import read_text
 from tuirag.plugins.base import FormatPlugin
 from tuirag.types import Section
 
@@ -58,10 +58,8 @@ _TS_SYMBOLS = {
     "type_alias_declaration": "type",
     "enum_declaration": "enum",
 }
-_JS = {
-    "containers": frozenset({"class_declaration", "abstract_class_declaration"}),
-    "wrappers": frozenset({"export_statement"}),
-}
+_JS_CONTAINERS = frozenset({"class_declaration", "abstract_class_declaration"})
+_JS_WRAPPERS = frozenset({"export_statement"})
 _C_SYMBOLS = {
     "function_definition": "function",
     "struct_specifier": "struct",
@@ -80,11 +78,29 @@ PYTHON = Language(
     containers=frozenset({"class_definition"}),
     wrappers=frozenset({"decorated_definition"}),
 )
-JAVASCRIPT = Language("javascript", "tree_sitter_javascript", _JS_SYMBOLS, **_JS)
-TYPESCRIPT = Language(
-    "typescript", "tree_sitter_typescript", _TS_SYMBOLS, function="language_typescript", **_JS
+JAVASCRIPT = Language(
+    "javascript",
+    "tree_sitter_javascript",
+    _JS_SYMBOLS,
+    containers=_JS_CONTAINERS,
+    wrappers=_JS_WRAPPERS,
 )
-TSX = Language("tsx", "tree_sitter_typescript", _TS_SYMBOLS, function="language_tsx", **_JS)
+TYPESCRIPT = Language(
+    "typescript",
+    "tree_sitter_typescript",
+    _TS_SYMBOLS,
+    function="language_typescript",
+    containers=_JS_CONTAINERS,
+    wrappers=_JS_WRAPPERS,
+)
+TSX = Language(
+    "tsx",
+    "tree_sitter_typescript",
+    _TS_SYMBOLS,
+    function="language_tsx",
+    containers=_JS_CONTAINERS,
+    wrappers=_JS_WRAPPERS,
+)
 GO = Language(
     "go",
     "tree_sitter_go",

@@ -22,8 +22,7 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.tables import table_sections
-from tuirag.formats.text import read_text
+from tuirag.formats.common import read_text, table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 

@@ -20,7 +20,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.tables import table_sections
+from tuirag.formats.common import table_sections
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 

@@ -2,7 +2,7 @@
 
 The API the TUI and `tuirag watch` use::
 
-    bg = BackgroundIndexer(services, folders, listener)
+    bg = services.background_indexer(folders, listener)   # or BackgroundIndexer(...)
     bg.start()                      # returns at once; work runs on the "tuirag-indexer" thread
     bg.add_folder(path)             # watch and index one more folder
     bg.remove_folder(path, forget=True)   # stop watching it (and drop its files)
@@ -14,9 +14,11 @@ The API the TUI and `tuirag watch` use::
     bg.stop()                       # ends the current batch, releases the lock; idempotent
 
 Settings used: [watch] debounce_ms, max_wait_ms, max_pending, reconcile_minutes,
-poll_folders, poll_interval_s; [index] rules through `services.indexer()`.
+poll_folders, poll_interval_s; [index] rules and the indexer come from the two
+factories it is given (`Services.background_indexer` passes its own).
 
-`listener` receives `tuirag.ingest.events` (Queued, Indexing, Done, Idle, Notice) on
+`listener` receives `tuirag.ingest.events` (Queued, Indexing, Done, Idle, Notice,
+and Stopped when a fatal error ends indexing) on
 the indexing thread; the TUI forwards them with `call_from_thread`. Exceptions a
 listener raises are logged, never stop indexing.
 
@@ -38,7 +40,6 @@ the OS dropped, and a queue overflow turns into one.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from collections import deque
@@ -48,13 +49,24 @@ from functools import partial
 from pathlib import Path
 
 from tuirag.backends.lock import IndexBusy, WriterLock
+from tuirag.backends.store import Store
+from tuirag.config import WatchSettings
 from tuirag.ingest import watchstate
-from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Listener, Notice, Queued
+from tuirag.ingest.events import (
+    Done,
+    Idle,
+    IndexEvent,
+    Indexing,
+    Listener,
+    Notice,
+    Queued,
+    Stopped,
+)
+from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.pipeline import Indexer
 from tuirag.ingest.queue import ChangeQueue, Kind
 from tuirag.ingest.watcher import Watcher
-from tuirag.paths import within
-from tuirag.services import Services
+from tuirag.paths import resolved, within
 from tuirag.types import FileOutcome
 
 log = logging.getLogger(__name__)
@@ -76,10 +88,17 @@ class _Command:
     force: bool = False  # reindex: parse unchanged files too
 
 
+IndexerFactory = Callable[[list[Path]], Indexer]  # extra roots -> a new Indexer
+RulesFactory = Callable[[list[Path]], IgnoreRules]  # extra roots -> the ignore rules
+
+
 class BackgroundIndexer:
     def __init__(
         self,
-        services: Services,
+        store: Store,
+        watch: WatchSettings,
+        new_indexer: IndexerFactory,
+        new_rules: RulesFactory,
         folders: Iterable[Path],
         listener: Listener | None = None,
         *,
@@ -87,7 +106,10 @@ class BackgroundIndexer:
         refresh_s: float = 2.0,
         watcher_factory: type[Watcher] = Watcher,
     ) -> None:
-        self.services = services
+        self.store = store
+        self.watch = watch
+        self.new_indexer = new_indexer
+        self.new_rules = new_rules
         self.folders: list[Path] = []
         for folder in folders:
             folder = _resolve(folder)
@@ -97,7 +119,7 @@ class BackgroundIndexer:
         self.supervise_s = supervise_s
         self.refresh_s = refresh_s
         self.watcher_factory = watcher_factory
-        opts = services.settings.watch
+        opts = watch
         self.reconcile_s = opts.reconcile_minutes * 60
         self._queue = ChangeQueue(
             opts.debounce_ms / 1000, opts.max_wait_ms / 1000, opts.max_pending
@@ -174,16 +196,16 @@ class BackgroundIndexer:
         lock: WriterLock | None = None
         writing = False
         try:
-            lock = WriterLock(self.services.store.folder)
+            lock = WriterLock(self.store.folder)
             self._become_writer(lock)
             writing = True
             self._indexer = self._new_indexer()
             self._watcher = self.watcher_factory(
-                self.services.rules(self.folders),
+                self.new_rules(self.folders),
                 self.enqueue,
                 lambda msg, level: self._publish(Notice(msg, level)),
-                [Path(p) for p in self.services.settings.watch.poll_folders],
-                self.services.settings.watch.poll_interval_s,
+                [Path(p) for p in self.watch.poll_folders],
+                self.watch.poll_interval_s,
             )
             for folder in self.folders:
                 self._watcher.watch(folder)
@@ -197,7 +219,7 @@ class BackgroundIndexer:
             pass
         except Exception as exc:  # the UI must hear about it; a traceback goes to the log
             log.exception("background indexing stopped")
-            self._publish(Notice(f"background indexing stopped: {exc}", "error"))
+            self._publish(Stopped(str(exc)))
         finally:
             if self._watcher is not None:
                 self._watcher.stop()
@@ -207,7 +229,7 @@ class BackgroundIndexer:
 
     def _become_writer(self, lock: WriterLock) -> None:
         """Take the writer lock; while another process has it, refresh as a reader."""
-        store = self.services.store
+        store = self.store
         chunks = -1
         while True:
             try:
@@ -221,7 +243,7 @@ class BackgroundIndexer:
                 store.refresh()
                 if (count := store.count()) != chunks:
                     chunks = count
-                    self._publish(Idle(store.files.count_rows("status = 'ok'"), chunks))
+                    self._publish(Idle(store.file_count(), chunks))
                 self._wait(self.refresh_s)
                 continue
             if self.writer_pid is not None:
@@ -237,7 +259,7 @@ class BackgroundIndexer:
                 raise _Stopped
 
     def _new_indexer(self) -> Indexer:
-        return self.services.indexer(extra_roots=self.folders)
+        return self.new_indexer(self.folders)
 
     def _loop(self) -> None:
         now = time.monotonic()
@@ -376,7 +398,7 @@ class BackgroundIndexer:
 
     def _publish_idle(self) -> None:
         store = self._indexer_or_new().store
-        self._publish(Idle(store.files.count_rows("status = 'ok'"), store.count()))
+        self._publish(Idle(store.file_count(), store.count()))
 
     def _run_command(self, command: _Command) -> None:
         assert self._watcher is not None
@@ -407,7 +429,7 @@ class BackgroundIndexer:
     def _rules_changed(self) -> None:
         self._indexer = self._new_indexer()
         assert self._watcher is not None
-        self._watcher.rules = self.services.rules(self.folders)
+        self._watcher.rules = self.new_rules(self.folders)
 
     def _save_modes(self) -> None:
         """Tell `status`/`doctor` how folders are watched (only when that changed)."""
@@ -415,14 +437,14 @@ class BackgroundIndexer:
             return
         self._modes = modes
         try:
-            watchstate.write(self.services.store.folder, modes)
+            watchstate.write(self.store.folder, modes)
         except OSError:
             log.debug("cannot write watch state", exc_info=True)
 
 
 def _resolve(path: Path) -> Path:
     """Resolve once (macOS /var is /private/var): events, walks and records then agree."""
-    return Path(os.path.abspath(Path(path).expanduser())).resolve()
+    return resolved(path)
 
 
 def _holder(lock: WriterLock) -> int:

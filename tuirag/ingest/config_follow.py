@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from tuirag import config
+from tuirag.paths import resolved
 
 # sections the daemon reads only at start; search/answer/ui never affect indexing
 _RESTART_SECTIONS = ("index", "embedder", "chunking", "watch", "parsing", "plugins")
@@ -33,12 +34,12 @@ class ConfigChange:
 
 def folders(settings: config.Settings) -> list[Path]:
     """index.folders resolved as the indexer resolves them (duplicates dropped, order kept)."""
-    return list(dict.fromkeys(Path(f).expanduser().resolve() for f in settings.index.folders))
+    return list(dict.fromkeys(resolved(f) for f in settings.index.folders))
 
 
 def diff(old: config.Settings, new: config.Settings, pinned: Iterable[Path] = ()) -> ConfigChange:
     """The change from `old` to `new`; `pinned` folders (the command line's) always stay."""
-    keep = {Path(p).expanduser().resolve() for p in pinned}
+    keep = {resolved(p) for p in pinned}
     before, after = folders(old), folders(new)
     add = [f for f in after if f not in before and f not in keep]
     remove = [f for f in before if f not in after and f not in keep]

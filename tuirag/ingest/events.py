@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from tuirag.types import FileOutcome
 
@@ -36,11 +37,25 @@ class Idle:
     chunks: int
 
 
+NoticeLevel = Literal["info", "warning", "error"]
+
+
 @dataclass(frozen=True, slots=True)
 class Notice:
     message: str  # e.g. "inotify limit reached for ~/src; polling it every 5 s"
-    level: str = "info"  # info | warning | error
+    level: NoticeLevel = "info"
 
 
-IndexEvent = Queued | Indexing | Done | Idle | Notice
+@dataclass(frozen=True, slots=True)
+class Stopped:
+    """Background indexing ended on an error: nothing is indexed until a restart."""
+
+    error: str
+
+    @property
+    def message(self) -> str:
+        return f"background indexing stopped: {self.error}"
+
+
+IndexEvent = Queued | Indexing | Done | Idle | Notice | Stopped
 Listener = Callable[[IndexEvent], None]

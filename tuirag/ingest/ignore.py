@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pathspec
 
-from tuirag.paths import within
+from tuirag.paths import resolved, within
 
 DEFAULT_IGNORES = [
     # version control, environments, caches, build outputs
@@ -118,7 +118,7 @@ class IgnoreRules:
     respect_gitignore: bool = True
 
     def __post_init__(self) -> None:
-        self.roots = [Path(r).resolve() for r in self.roots]
+        self.roots = [resolved(r) for r in self.roots]
         self._defaults = pathspec.GitIgnoreSpec.from_lines(DEFAULT_IGNORES)
         self._secrets = pathspec.GitIgnoreSpec.from_lines(DEFAULT_SECRETS + self.secrets)
         self._config = pathspec.GitIgnoreSpec.from_lines(self.extra)

@@ -8,27 +8,23 @@ repair a crash at any point (see `_flush`).
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from tuirag.backends.embedder import Embedder
-from tuirag.backends.store import FileRecord, Store, path_key
+from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
+from tuirag.ingest import syncstate
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
 from tuirag.ingest.walk import link_problem, walk
-from tuirag.paths import within
+from tuirag.paths import absolute, within
 from tuirag.plugins.base import FormatPlugin
 from tuirag.plugins.registry import Registry
-from tuirag.text import fts_text
-from tuirag.types import Chunk, FileOutcome, Section
+from tuirag.types import Chunk, FileOutcome, OutcomeStatus, RecordStatus, Section
 
 BATCH_CHUNKS = 256
 BATCH_FILES = 64
@@ -42,7 +38,7 @@ class IngestReport:
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> files not considered
     seconds: float = 0.0
 
-    def count(self, status: str) -> int:
+    def count(self, status: OutcomeStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
 
     @property
@@ -116,7 +112,7 @@ class Indexer:
         self._sweep_orphans()
         self.store.optimize()
         report.seconds = time.monotonic() - started
-        self._save_state(report)
+        syncstate.write(self.store.folder, report.skipped, report.seconds)
         return report
 
     def resync(
@@ -132,7 +128,7 @@ class Indexer:
         A root that is gone, or ignored by the rules, loses its files. `on_file` hears
         of each file as it is taken up; `progress` of outcomes, which come a batch at a time.
         """
-        roots = [Path(os.path.abspath(r)) for r in roots]
+        roots = [absolute(r) for r in roots]
         live = [
             r
             for r in roots
@@ -169,7 +165,7 @@ class Indexer:
         outcomes: list[FileOutcome] = []
         gone = []
         for path in paths:
-            path = Path(os.path.abspath(path))
+            path = absolute(path)
             if (
                 not path.is_file()
                 or self.rules.reason(path, is_dir=False)
@@ -196,8 +192,8 @@ class Indexer:
 
     def forget(self, target: Path, keep: Iterable[Path] = ()) -> list[FileOutcome]:
         """Drop everything under `target` except what lies under a `keep` folder."""
-        target = Path(os.path.abspath(target))
-        kept = [Path(os.path.abspath(k)) for k in keep]
+        target = absolute(target)
+        kept = [absolute(k) for k in keep]
         paths = [
             p
             for p in self.store.file_records()
@@ -227,6 +223,7 @@ class Indexer:
         same_version = record is not None and record.parser_version == version
         if (
             not force
+            and record is not None
             and same_version
             and record.size == st.st_size
             and record.mtime_ns == st.st_mtime_ns
@@ -248,7 +245,7 @@ class Indexer:
         except OSError as exc:
             return self._record_problem(base, "failed", f"cannot read: {exc.strerror}")
         base = replace(base, file_hash=digest)
-        if not force and same_version and record.file_hash == digest:
+        if not force and record is not None and same_version and record.file_hash == digest:
             # touched but not changed: refresh the record with the next batch, embed nothing
             self._touched.append(replace(record, size=st.st_size, mtime_ns=st.st_mtime_ns))
             return [FileOutcome(str(path), "unchanged", chunks=record.chunks), *self._maybe_flush()]
@@ -259,7 +256,8 @@ class Indexer:
             and same_version
             and not force
         ):
-            return [FileOutcome(str(path), record.status, reason=record.reason)]  # known bad
+            known_bad: OutcomeStatus = record.status
+            return [FileOutcome(str(path), known_bad, reason=record.reason)]
         try:
             sections = self.parse(plugin, path)
         except ParseFailed as exc:
@@ -276,7 +274,9 @@ class Indexer:
         self._pending.append(_Pending(replace(base, reason=warning), chunks))
         return self._maybe_flush()
 
-    def _record_problem(self, base: FileRecord, status: str, reason: str) -> list[FileOutcome]:
+    def _record_problem(
+        self, base: FileRecord, status: RecordStatus, reason: str
+    ) -> list[FileOutcome]:
         """A file that yields no chunks: its record (and the removal of old chunks) joins
         the batch, so a folder of bad files costs no extra commits."""
         self._pending.append(_Pending(replace(base, status=status, reason=reason), []))
@@ -291,12 +291,7 @@ class Indexer:
     # ---- batches --------------------------------------------------------
 
     def _flush(self) -> list[FileOutcome]:
-        """Embed and write the pending files.
-
-        Order: drop their file records, drop their old chunks, add the new chunks,
-        write the new records. A crash anywhere leaves files without a record,
-        which the next run re-indexes (deleting any partial chunks first).
-        """
+        """Embed the pending files and write them as one batch (see Store.write_batch)."""
         pending, self._pending = self._pending, []
         touched, self._touched = self._touched, []
         if not pending:
@@ -311,48 +306,26 @@ class Indexer:
         if missing:
             fresh = self.embedder.embed_documents([t for _, t in missing])
             known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
-        rows, outcomes, i = [], [], 0
+        records: list[FileRecord] = []
+        rows: list[NewChunk] = []
+        outcomes: list[FileOutcome] = []
+        i = 0
         new_hashes = {h for h, _ in missing}
         for item in pending:
-            rec = item.record
-            key = path_key(rec.path)
+            rec = replace(item.record, chunks=len(item.chunks))
+            records.append(rec)
             embedded = 0
             for chunk in item.chunks:
                 h = hashes[i]
                 embedded += h in new_hashes
                 new_hashes.discard(h)
-                rows.append(
-                    {
-                        "chunk_id": hashlib.blake2b(
-                            f"{key}:{chunk.ordinal}:{h}".encode(), digest_size=12
-                        ).hexdigest(),
-                        "path": rec.path,
-                        "path_key": key,
-                        "file_hash": rec.file_hash,
-                        "mtime_ns": rec.mtime_ns,
-                        "ordinal": chunk.ordinal,
-                        "kind": chunk.kind,
-                        "plugin": rec.plugin,
-                        "heading": chunk.heading,
-                        "page": chunk.page,
-                        "start_line": chunk.start_line,
-                        "end_line": chunk.end_line,
-                        "text": chunk.text,
-                        "search_text": fts_text(inputs[i]),
-                        "text_hash": h,
-                        "vector": np.asarray(known[h], dtype=np.float32),
-                    }
-                )
+                rows.append(NewChunk(rec, chunk, inputs[i], h, known[h]))
                 i += 1
-            status = "indexed" if rec.status == "ok" else rec.status
+            status: OutcomeStatus = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
-                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)  # type: ignore[arg-type]
+                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)
             )
-        paths = [p.record.path for p in pending]
-        self.store.delete_files(paths)
-        self.store.delete_chunks(paths)
-        self.store.add_chunks(rows)
-        self.store.put_files([replace(p.record, chunks=len(p.chunks)) for p in pending] + touched)
+        self.store.write_batch(records, rows, touched)
         return outcomes
 
     def _sweep_orphans(self) -> None:
@@ -361,13 +334,3 @@ class Indexer:
         orphans = self.store.chunk_path_keys() - records
         if orphans:
             self.store.delete_chunk_keys(orphans)
-
-    def _save_state(self, report: IngestReport) -> None:
-        state = {
-            "last_update": time.time(),
-            "skipped": dict(report.skipped),
-            "seconds": report.seconds,
-        }
-        tmp = self.store.folder / "state.json.tmp"
-        tmp.write_text(json.dumps(state))
-        tmp.replace(self.store.folder / "state.json")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tuirag.ingest.ignore import IgnoreRules
-from tuirag.paths import within
+from tuirag.paths import absolute, within
 
 
 @dataclass
@@ -38,7 +38,7 @@ def walk(roots: list[Path], rules: IgnoreRules, follow_symlinks: bool = False) -
     # links may point anywhere inside the indexed folders, not only inside this walk's roots
     state = _State(rules, follow_symlinks, [*rules.roots, *(r.resolve() for r in roots)])
     for root in roots:
-        root = Path(os.path.abspath(root))
+        root = absolute(root)
         if root.is_file():
             _add(result, root, rules.reason(root, is_dir=False))
             continue

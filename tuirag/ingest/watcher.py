@@ -42,14 +42,15 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 from watchdog.observers.polling import PollingObserverVFS
 
+from tuirag.ingest.events import NoticeLevel
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
-from tuirag.paths import within
+from tuirag.paths import resolved, within
 
 log = logging.getLogger(__name__)
 
 Enqueue = Callable[[str, Kind], None]
-Notify = Callable[[str, str], None]  # message, level
+Notify = Callable[[str, NoticeLevel], None]  # message, level
 
 # opened / closed-without-write / folder-modified events are noise: every read of a
 # file (our own parser's included) would wake us up
@@ -134,7 +135,7 @@ class Watcher:
         self.rules = rules
         self.enqueue = enqueue
         self.notify = notify
-        self.poll_folders = [p.expanduser().resolve() for p in poll_folders or []]
+        self.poll_folders = [resolved(p) for p in poll_folders or []]
         self.poll_interval_s = poll_interval_s
         self.observer_factory = observer_factory
         self._watches: dict[Path, _Watch] = {}

@@ -22,8 +22,10 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
+from tuirag.screens.index import add_folder
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
+from tuirag.screens.sessions import export_session
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.sources import SourcesList
@@ -51,7 +53,7 @@ class Welcome(Vertical):
 
 
 class ChatScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -91,10 +93,12 @@ class ChatScreen(Screen[None]):
     async def show_empty_state(self) -> None:
         """Offer to index something when there is neither a folder nor an index."""
         app = self.app
-        if app.roots():
+        if app.folders.roots():
             return
         await app.index_ready.wait()
-        if app.index_error or app.roots() or await asyncio.to_thread(app.services.store.count):
+        if app.index_error or app.folders.roots():
+            return
+        if await asyncio.to_thread(app.services.store.count):
             return
         conversation = self.query_one("#conversation")
         if not conversation.query(TurnView):
@@ -102,13 +106,13 @@ class ChatScreen(Screen[None]):
 
     @on(Button.Pressed, "#index-cwd")
     def _index_cwd(self) -> None:
-        if self.app.add_folder(Path.cwd()):
+        if add_folder(self, self.app.folders, Path.cwd()):
             self.query("#welcome").remove()
 
     @on(Button.Pressed, "#index-other")
     def _index_other(self) -> None:
         def chosen(folder: str | None) -> None:
-            if folder and self.app.add_folder(Path(folder).expanduser()):
+            if folder and add_folder(self, self.app.folders, Path(folder)):
                 self.query("#welcome").remove()
 
         self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)
@@ -151,12 +155,11 @@ class ChatScreen(Screen[None]):
     async def answer(self, view: TurnView, fresh: bool = False) -> None:
         """Stream one answer into `view`; `fresh` skips the answer cache (regenerate)."""
         from tuirag.answer.events import Failed, Finished, Loading, Retrieved, Token
-        from tuirag.answer.events import Turn as Exchange
 
         app, turn = self.app, view.turn
         session = self.session
         assert session is not None
-        history = [Exchange(q, a) for q, a in session.history(before=turn)]
+        history = session.history(before=turn)
         try:
             answerer = await app.answerer()
             if answerer is None:
@@ -250,7 +253,7 @@ class ChatScreen(Screen[None]):
         if self.session is None or not self.session.turns:
             self.notify("Nothing to export yet.", severity="warning")
             return
-        self.app.export_session(self.session)
+        export_session(self, self.session)
 
     def action_toggle_sources(self) -> None:
         sources = self.query_one("#sources")
@@ -282,12 +285,16 @@ class ChatScreen(Screen[None]):
 
     def _show_sources(self, view: TurnView, note: str = "") -> None:
         if view is self.selected:
-            self.query_one("#sources", SourcesList).show(view.turn.sources, self.app.roots(), note)
+            self.query_one("#sources", SourcesList).show(
+                view.turn.sources, self.app.folders.roots(), note
+            )
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
         self._select(message.view)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
         hit = message.hit
-        title = short_path(hit.path, self.app.roots()) + (f"  {hit.locator}" if hit.locator else "")
+        title = short_path(hit.path, self.app.folders.roots()) + (
+            f"  {hit.locator}" if hit.locator else ""
+        )
         self.app.push_screen(PreviewScreen(hit, title))

@@ -18,6 +18,7 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
+from tuirag.errors import UserError
 from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Queued
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
@@ -27,6 +28,7 @@ from tuirag.widgets.status import StatusLine
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
     from tuirag.backends.store import FileRecord
+    from tuirag.folders import Folders
 
 
 @dataclass
@@ -52,8 +54,20 @@ def folder_counts(records: dict[str, FileRecord], roots: list[Path]) -> dict[Pat
     return counts
 
 
+def add_folder(screen: Screen[None], folders: Folders, folder: Path) -> bool:
+    """Add a folder to watch, saying so (or why not); False if it is not a folder."""
+    try:
+        said = folders.add(folder)
+    except UserError as exc:
+        screen.notify(str(exc), severity="error", markup=False)
+        return False
+    if said:
+        screen.notify(said, markup=False)
+    return True
+
+
 class IndexScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -109,7 +123,7 @@ class IndexScreen(Screen[None]):
             self.action_refresh_counts()
 
     def action_refresh_counts(self) -> None:
-        self._load_counts(self.app.roots())
+        self._load_counts(self.app.folders.roots())
 
     @work(exclusive=True, exit_on_error=False, group="index-counts")
     async def _load_counts(self, roots: list[Path]) -> None:
@@ -166,7 +180,7 @@ class IndexScreen(Screen[None]):
         def chosen(folder: str | None) -> None:
             if not folder:
                 return
-            if self.app.add_folder(Path(folder).expanduser()):
+            if add_folder(self, self.app.folders, Path(folder)):
                 self.action_refresh_counts()
 
         self.app.push_screen(PromptScreen("Add a folder to watch:", str(Path.cwd())), chosen)
@@ -174,19 +188,19 @@ class IndexScreen(Screen[None]):
     def action_remove_folder(self) -> None:
         folder = self._selected()
         if folder is not None:
-            self.app.remove_folder(folder)
+            self.notify(self.app.folders.remove(folder), markup=False)
             self.action_refresh_counts()
 
     def action_reindex(self) -> None:
         """Parse every file of the folder again, changed or not (vectors are reused)."""
         folder = self._selected()
         if folder is not None:
-            self.app.reindex(folder, force=True)
+            self.app.folders.reindex(folder, force=True)
             self.notify(f"Re-indexing every file in {folder}", markup=False)
 
     def action_rescan(self) -> None:
         """Look for files changed on disk that the watcher missed; unchanged ones are skipped."""
         folder = self._selected()
         if folder is not None:
-            self.app.reindex(folder)
+            self.app.folders.reindex(folder)
             self.notify(f"Rescanning {folder} for changes", markup=False)

@@ -13,7 +13,7 @@ from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
-from tuirag.units import human_bytes
+from tuirag.text import human_bytes
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
 
@@ -31,7 +31,7 @@ FIT_LABELS = {
 
 
 class ModelsScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),

@@ -91,7 +91,7 @@ def open_command(hit: Hit, environ: os._Environ[str] | dict[str, str] = os.envir
 
 
 class PreviewScreen(ModalScreen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -127,9 +127,10 @@ class PreviewScreen(ModalScreen[None]):
         if hit.start_line is not None:
             blocks = line_blocks(Path(hit.path), hit.start_line, hit.end_line or hit.start_line)
         if blocks is None:
-            chunks = self.app.services.store.chunk_neighbours(hit.path)  # type: ignore[attr-defined]
+            chunks = self.app.services.store.chunk_neighbours(hit.path)
             blocks = chunk_blocks(hit, chunks)
-        self.app.call_from_thread(self._show, blocks)
+        # mypy infers Never for a coroutine function's result here
+        self.app.call_from_thread(self._show, blocks)  # type: ignore[arg-type]
 
     async def _show(self, blocks: list[Block]) -> None:
         scroll = self.query_one("#preview", VerticalScroll)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -12,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.sessions import Summary
+from tuirag.sessions import Session, SessionError, Summary, export_file
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
 
@@ -20,8 +21,18 @@ if TYPE_CHECKING:
     from tuirag.app import TuiragApp
 
 
+def export_session(screen: Screen[None], session: Session) -> None:
+    """Export `session` as Markdown into the current folder, saying where (or why not)."""
+    try:
+        target = export_file(session, Path.cwd())
+    except SessionError as exc:
+        screen.notify(str(exc), severity="error", markup=False)
+        return
+    screen.notify(f"Exported to {target}", markup=False)
+
+
 class SessionsScreen(Screen[None]):
-    app: TuiragApp  # type: ignore[assignment]
+    app: TuiragApp
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -111,4 +122,7 @@ class SessionsScreen(Screen[None]):
     def action_export(self) -> None:
         session_id = self._current()
         if session_id:
-            self.app.export_session(self.app.sessions.load(session_id))
+            try:
+                export_session(self, self.app.sessions.load(session_id))
+            except SessionError as exc:
+                self.notify(str(exc), severity="error", markup=False)

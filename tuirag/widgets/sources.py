@@ -31,8 +31,8 @@ class SourcesList(OptionList):
             super().__init__()
             self.hit = hit
 
-    def __init__(self, **kwargs: object) -> None:
-        super().__init__(**kwargs)  # type: ignore[arg-type]
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
         self.hits: list[Hit] = []
         self.border_title = "Sources"
 

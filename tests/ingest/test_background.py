@@ -1,0 +1,40 @@
+"""The background indexer reports a fatal error as a typed Stopped event."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from tests.watch_helpers import wait_until
+from tuirag.backends.store import Store
+from tuirag.cli.watch import _Log
+from tuirag.ingest.background import BackgroundIndexer
+from tuirag.ingest.events import IndexEvent, Stopped
+from tuirag.ingest.pipeline import Indexer
+from tuirag.services import Services
+
+
+def test_a_fatal_error_ends_indexing_with_a_stopped_event(services: Services, docs: Path) -> None:
+    events: list[IndexEvent] = []
+
+    def broken(roots: list[Path]) -> Indexer:
+        raise RuntimeError("the disk is read-only")
+
+    store: Store = services.store
+    bg = BackgroundIndexer(
+        store, services.settings.watch, broken, services.rules, [docs], events.append
+    )
+    bg.start()
+    wait_until(lambda: not bg.running, 30, "the indexer to stop")
+    stopped = [e for e in events if isinstance(e, Stopped)]
+    assert [e.message for e in stopped] == ["background indexing stopped: the disk is read-only"]
+
+
+def test_watch_exits_with_an_error_when_indexing_stopped() -> None:
+    out = io.StringIO()
+    log = _Log(Console(file=out, width=200), quiet=True)
+    log(Stopped("the disk is read-only"))
+    assert log.died
+    assert "background indexing stopped: the disk is read-only" in out.getvalue()
