@@ -51,6 +51,7 @@ def build_requests(
     questions: list[Any], corpus: Path, settings: Any, tmp: Path
 ) -> list[list[dict[str, str]]]:
     """The messages `tuirag ask` sends for each question (no history), built once."""
+    from tuirag.answer.gate import gate
     from tuirag.answer.service import Answerer
     from tuirag.backends.embedder import make_embedder
     from tuirag.evaluate import temp_index
@@ -63,7 +64,9 @@ def build_requests(
         try:
             for q in questions:
                 hits = svc.retriever.search(q.question, settings.answer.top_k, "hybrid").hits
-                fitted = await answerer.fit(q.question, answerer.relevant(hits), [])
+                fitted = await answerer.fit(
+                    q.question, gate(q.question, hits, settings.answer.min_score).kept, []
+                )
                 if fitted.sources:  # a question with nothing relevant never reaches the model
                     requests.append(fitted.messages)
         finally:

@@ -3,7 +3,7 @@
 
 On a small GPU the prompt decides the wait for the first token (prefill), and the
 context window decides the VRAM (KV cache). This replays what `tuirag ask` sends for
-every question of an eval set — the real Answerer's retrieval, relevance filter and
+every question of an eval set — the real retrieval, relevance gate (answer/gate.py) and
 token budget (`Answerer.fit`), with the window the chat model would ask for — for a
 grid of top_k × source_tokens, and reports:
 
@@ -42,6 +42,7 @@ QUICK_SOURCE_TOKENS = [0, 1024, 1536]
 async def measure(
     services: Any, questions: list[Any], corpus: Path, top_ks: list[int], budgets: list[int]
 ) -> list[dict[str, Any]]:
+    from tuirag.answer.gate import gate
     from tuirag.answer.service import Answerer
     from tuirag.backends.chat import make_chat_model
     from tuirag.backends.gpu import ModelShape
@@ -60,7 +61,11 @@ async def measure(
             answerer = Answerer(services, make_chat_model(settings))
             found, given, tokens = 0, [], []
             for q in questions:
-                fitted = await answerer.fit(q.question, answerer.relevant(hits[q.question]), [])
+                fitted = await answerer.fit(
+                    q.question,
+                    gate(q.question, hits[q.question], settings.answer.min_score).kept,
+                    [],
+                )
                 found += any(relevant(h, q, corpus) for h in fitted.sources)
                 given.append(len(fitted.sources))
                 tokens.append(fitted.estimate)

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
+from functools import cached_property
 from pathlib import Path
 
 from textual.app import App
 from textual.pilot import Pilot
 
+from tuirag.backends.store import Store
 from tuirag.config import Settings
+from tuirag.screens.chat import ChatScreen
 from tuirag.services import Services
+from tuirag.widgets.turn import TurnView
 
 
 async def wait_until(
@@ -54,3 +59,30 @@ def indexed_services(settings: Settings, embedder, folder: Path) -> Services:
     services = Services(settings, embedder=embedder)
     services.indexer().sync([folder])
     return services
+
+
+class SlowServices(Services):
+    """The index opens only once the test calls `open()` (or after `limit` seconds), as on
+    a cold start of a loaded machine: keys pressed before are pressed before it is open."""
+
+    limit = 60.0
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.gate = threading.Event()
+
+    def open(self) -> None:
+        self.gate.set()
+
+    @cached_property
+    def store(self) -> Store:
+        self.gate.wait(self.limit)
+        return Services.store.func(self)  # type: ignore[attr-defined]
+
+
+async def ask_on_first_frame(pilot, question: str, enter: str = "enter") -> TurnView:
+    await pilot.press(*question, enter)
+    chat = pilot.app.screen
+    assert isinstance(chat, ChatScreen)
+    await wait_until(pilot, lambda: chat.query(TurnView), what="the question to show")
+    return list(chat.query(TurnView))[-1]

@@ -37,6 +37,7 @@ from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen, commands
 from tuirag.screens.index import IndexScreen
 from tuirag.screens.models import ModelsScreen
+from tuirag.screens.palette import FileSearch
 from tuirag.screens.sessions import SessionsScreen
 from tuirag.services import Services
 from tuirag.sessions import SessionStore
@@ -48,8 +49,10 @@ if TYPE_CHECKING:
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent, NoticeLevel
+    from tuirag.search.no_match import IndexState
 
 DARK, LIGHT = "textual-dark", "textual-light"
+OTHER_WRITER_WAIT_S = 60.0  # for the first chunks of an index another process fills
 SEVERITY: dict[NoticeLevel, SeverityLevel] = {
     "info": "information",
     "warning": "warning",
@@ -85,6 +88,7 @@ class TuiragApp(App[None]):
         "sessions": SessionsScreen,
     }
     DEFAULT_MODE = "chat"
+    COMMANDS = App.COMMANDS | {FileSearch}  # the palette searches your files too
     BINDINGS: ClassVar[list[BindingType]] = [
         bind("help", "help", "Help"),
         bind("show_chat", "switch_mode('chat')", "Chat"),
@@ -118,6 +122,8 @@ class TuiragApp(App[None]):
         self.folders = Folders(settings, services.roots, extra_folders, lambda: self.background)
         self.index_ready = asyncio.Event()
         self.index_error = ""  # why the index could not be opened, if it could not
+        # (done, total) while this app's indexer works through a pass; None when idle
+        self.index_progress: tuple[int, int] | None = None
         self.index_events: Signal[IndexEvent] = Signal(self, "index-events")
         theme = settings.ui.theme or DARK
         if theme not in self.available_themes:
@@ -255,8 +261,10 @@ class TuiragApp(App[None]):
         writer = self.background.writer_pid if self.background is not None else None
         by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
+            self.index_progress = (event.done, event.total)
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
         elif isinstance(event, Idle):
+            self.index_progress = None
             self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
         elif isinstance(event, Notice):
             self.notify(event.message, severity=SEVERITY[event.level], markup=False)
@@ -279,6 +287,7 @@ class TuiragApp(App[None]):
             self.post_message(IndexUpdate(event))
 
         self.background = self.services.background_indexer(self.folders.roots(), forward)
+        self.index_progress = (0, 0)  # its start-up scan runs until the first Idle
         self.background.start()
 
     async def action_quit(self) -> None:
@@ -316,8 +325,49 @@ class TuiragApp(App[None]):
             return None
         if self._answerer is None:
             module = await asyncio.to_thread(importlib.import_module, "tuirag.answer.service")
-            self._answerer = module.Answerer(self.services, self.llm)
+            self._answerer = module.Answerer(self.services, self.llm, self.index_state)
         return self._answerer
+
+    def index_state(self) -> IndexState:
+        """What the index is doing, for "nothing found" messages (reads the store: a thread)."""
+        from tuirag.search.no_match import index_state
+
+        return index_state(self.services.store, self.folders.roots(), self.index_progress)
+
+    async def searchable(self, waiting: Callable[[str], None]) -> None:
+        """Return once a question can be answered from what will be indexed.
+
+        An index that is empty while its first pass runs (here or in `tuirag watch`)
+        would answer "empty": wait for its first files instead, telling `waiting` how
+        far indexing is. A filled index, or one nobody is filling, returns at once.
+        """
+        await self.index_ready.wait()
+        if self.index_error:
+            return
+        from tuirag.search.no_match import filler
+
+        store = self.services.store
+
+        def count() -> int:
+            store.refresh()
+            return store.count()
+
+        started = time.monotonic()
+        while not await asyncio.to_thread(count):
+            background = self.background
+            if background is None or not background.running:
+                return  # indexing failed or stopped: the answer says why nothing is found
+            if self.index_progress is not None:
+                done, total = self.index_progress
+                counted = f" ({done} of {total} files)" if total else ""
+                waiting(f"indexing your files{counted}… the answer follows")
+            elif background.writer_pid is None or time.monotonic() - started > OTHER_WRITER_WAIT_S:
+                return
+            elif (writer := await asyncio.to_thread(filler, store)) is not None:
+                waiting(f"tuirag (pid {writer}) is indexing your files… the answer follows")
+            else:
+                return
+            await asyncio.sleep(0.25)
 
     def use_model(self, name: str) -> None:
         """Answer with Ollama model `name` from now on (and with Ollama, if llama.cpp did)."""

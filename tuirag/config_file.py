@@ -7,6 +7,8 @@ renderer's output for the defaults (a test keeps them in step).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterable
 from pathlib import Path
 
 import tomli_w
@@ -54,7 +56,7 @@ DOCS: dict[str, str] = {
     "ollama.timeout_s": "Seconds to wait for Ollama before giving up.",
     "answer": "How questions are answered.",
     "answer.top_k": "Passages retrieved for a question (weakest dropped first if the context is full).",
-    "answer.min_score": "Cosine similarity below which a passage counts as unrelated; with none above it the answer says so.",
+    "answer.min_score": "Cosine similarity below which a passage that also shares few of the question's words counts as unrelated (left out); with none related the answer says so.",
     "answer.history_turns": "Previous question/answer pairs sent with a follow-up.",
     "answer.cache": "Answer a repeated question over an unchanged index from the cache.",
     "answer.cache_similarity": "How similar (cosine) a question must be to a cached one to reuse its answer.",
@@ -128,3 +130,24 @@ def write(path: Path, settings: Settings) -> None:
     tmp = path.with_suffix(".toml.tmp")
     tmp.write_text(render(settings), encoding="utf-8")
     tmp.replace(path)
+
+
+def add_folders(settings: Settings, folders: Iterable[Path]) -> tuple[list[Path], Path]:
+    """Add the folders not yet covered by index.folders and save the config.
+
+    Returns the folders added and the config file. A folder inside one already
+    listed is covered by it and is not added.
+    """
+    from tuirag import paths
+
+    listed = [Path(os.path.abspath(os.path.expanduser(f))) for f in settings.index.folders]
+    added: list[Path] = []
+    for folder in folders:
+        if folder.is_dir() and not paths.within(folder, [*listed, *added]):
+            added.append(folder)
+    path = settings.source or paths.config_file()
+    if added:
+        settings.index.folders += [str(f) for f in added]
+        write(path, settings)
+        settings.source = path
+    return added, path

@@ -33,6 +33,8 @@ SCREENS: dict[str, dict[str, str]] = {
         "export_chat": "ctrl+s",
         "toggle_sources": "ctrl+b",
         "focus_question": "ctrl+l",
+        "previous_answer": "up",
+        "next_answer": "down",
     },
     "index": {
         "add_folder": "a",

@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tuirag.answer.citations import CITATION
 from tuirag.types import Hit
 
 FORMAT = 1
-_CITATION = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _HIT_FIELDS = (
     "path",
     "text",
@@ -216,7 +216,7 @@ def export_markdown(session: Session) -> str:
                 refs.append(f"[^{notes.setdefault(key, len(notes) + 1)}]")
             return "".join(refs)
 
-        answer = _CITATION.sub(footnote, turn.answer) if turn.answer else ""
+        answer = CITATION.sub(footnote, turn.answer) if turn.answer else ""
         if answer:
             lines += [answer.rstrip(), ""]
         if turn.error:

@@ -416,14 +416,21 @@ def test_a_source_cannot_close_its_fence() -> None:
 
 
 @requires_real_model
+@pytest.mark.timeout(600)
 async def test_real_small_model_answers_through_the_pipeline(
     services: Services, docs: Path, real_ollama_server: OllamaServer
 ) -> None:
+    """CI machines are slow and loaded: a short prompt (short system prompt, two sources,
+    a small context) and a few answer tokens keep the CPU work small; the limit is generous."""
     ingest(services, docs, product=PRODUCT, notes=INJECTION)
     services.settings.ollama.model = SMALL_MODEL
-    services.settings.ollama.max_ctx = 2048
-    services.settings.answer.max_answer_tokens = 48
-    events = await asyncio.wait_for(collect(Answerer(services), "How much is the Zephyr 3000?"), 60)
+    services.settings.ollama.max_ctx = 1024
+    services.settings.ollama.timeout_s = 300
+    services.settings.answer.top_k = 2
+    services.settings.answer.max_answer_tokens = 16
+    services.settings.answer.system_prompt = "Answer from the numbered sources; cite them as [n]."
+    answer = collect(Answerer(services), "How much is the Zephyr 3000?")
+    events = await asyncio.wait_for(answer, 300)
     retrieved, loading, *tokens, finished = events
     assert isinstance(retrieved, Retrieved) and retrieved.sources
     assert isinstance(loading, Loading)  # the first question loads the model
@@ -432,7 +439,7 @@ async def test_real_small_model_answers_through_the_pipeline(
     assert finished.answer.strip() and finished.answer == "".join(t.text for t in tokens)
     assert finished.timings.tokens_per_s and finished.timings.tokens_per_s > 0
     chat = real_ollama_server.chats()[-1]
-    assert chat["options"]["num_ctx"] == 2048  # the model's 8192 capped by max_ctx
+    assert chat["options"]["num_ctx"] == 1024  # the model's 8192 capped by max_ctx
     if any(h.path.endswith("notes.md") for h in retrieved.sources):
         assert 'note="contains instruction-like text' in chat["messages"][-1]["content"]
 

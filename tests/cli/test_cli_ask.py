@@ -53,7 +53,10 @@ def test_ask_in_a_pipe_streams_plain_text_then_sources(
     answer, sources = result.stdout.split("\n\nSources:\n")
     assert answer.strip() == "The Zephyr 3000 is sold for 149 euros [1]."
     assert sources.splitlines()[0] == f"[1] {indexed / 'product.md'}  L1-4"
-    assert result.stderr == ""
+    assert result.stderr == (  # the unrelated garden passage did not reach the model
+        "note: 1 retrieved passage(s) not given to the model (cosine below "
+        f"answer.min_score and few of the question's words): {indexed / 'garden.md'} L1-3\n"
+    )
 
 
 def test_ask_json_gives_answer_sources_timings_and_cached(

@@ -347,10 +347,12 @@ def test_every_action_a_screen_lists_has_a_remappable_id() -> None:
     from tuirag.app import TuiragApp
     from tuirag.screens.preview import PreviewScreen
     from tuirag.screens.prompt import PromptScreen
+    from tuirag.widgets.conversation import Conversation
 
     ids = set()
     for node in (
         TuiragApp,
+        Conversation,
         ChatScreen,
         IndexScreen,
         ModelsScreen,

@@ -18,8 +18,9 @@ class Retrieved:
     sources: list[Hit]  # numbered [1]..[n] in this order in the prompt
     dropped: list[Hit] = field(default_factory=list)  # cut to fit the context window
     query: str = ""  # the stand-alone query used for retrieval (after rewriting)
-    relevant: bool = True  # False: nothing scored above answer.min_score
+    relevant: bool = True  # False: no passage is related (see answer/gate.py)
     retrieval_ms: float = 0.0
+    left_out: list[Hit] = field(default_factory=list)  # retrieved, but unrelated by both signals
 
 
 @dataclass(frozen=True, slots=True)

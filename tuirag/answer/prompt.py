@@ -34,12 +34,32 @@ Question: {question}
 
 Answer from the sources above only, citing them as [n]."""
 
-# Phrases that try to steer the model; matched case-insensitively.
+# Phrases that try to steer the model, matched case-insensitively. Each needs the shape
+# of an order to the model, not just its words: manuals say "act as a router", "respond
+# with a version number", "ignore rules with paths", "override the previous setting",
+# which must not be flagged (tuned on every man page and README in a Debian install:
+# tests/test_prompt_injection.py).
+_DET = (
+    r"(?:(?:all|any|of|the|your|my|these|those|prior|previous|above|earlier|preceding"
+    r"|original|system)\s+)"
+)
 _INSTRUCTION_LIKE = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|rules?|prompts?|above|previous)\b"
-    r"|\b(system prompt|you are now|new instructions|reply (only )?with|respond (only )?with|"
-    r"act as|jailbreak)\b",
-    re.IGNORECASE | re.DOTALL,
+    r"\b(?:ignore|disregard|forget|override)\s+"
+    rf"(?=(?:all|any|the|your|prior|previous|above|earlier|preceding)\b){_DET}+"
+    r"(?:instructions?|prompts?|directions|guidelines|rules)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:everything|all)\s+(?:above|before|you\s+were\s+told)"
+    r"|\byou\s+are\s+now\s+(?:in\s+|an?\s+)?(?:dan|developer\s+mode|jailbroken|unrestricted|"
+    r"unfiltered|free\s+of|evil|(?:different|new)\s+(?:ai|assistant|model))\b"
+    r"|\bact\s+as\s+(?:if\s+you\s+(?:have|had|were)\s+no\b"
+    r"|an?\s+(?:unrestricted|unfiltered|jailbroken|evil)\b)"
+    r"|\b(?:reply|respond|answer)\s+(?:only\s+)?with\s+(?:only\s+)?(?:the\s+|a\s+)?"
+    r"(?:single\s+|exact\s+|one\s+)?(?:word|phrase|sentence)\b"
+    r"|\b(?:reply|respond|answer)\s+only\s+with\b"
+    r"|\b(?:your\s+)?new\s+instructions\s*(?::|are\b)"
+    r"|\b(?:reveal|print|show|repeat|output|leak|ignore|disregard)\s+(?:me\s+)?(?:your|the)\s+"
+    r"(?:system\s+prompt|instructions)"
+    r"|\bfrom\s+now\s+on,?\s+you\s+(?:will|must|are|shall)\b",
+    re.IGNORECASE,
 )
 _FENCE = re.compile(r"<(/?)(source)", re.IGNORECASE)
 _CITATION = re.compile(r"\s?\[\d+\]")

@@ -8,8 +8,10 @@ Closing the generator (or cancelling the task that iterates it) closes the HTTP
 response, so Ollama stops generating. Blocking work (embedding, LanceDB, SQLite)
 runs in threads, never on the event loop.
 
-When no passage reaches answer.min_score, the answer says the documents do not
-contain it and the model is not called at all: a model told "say you don't
+Passages weak on both signals (cosine below answer.min_score and few of the
+question's words, see gate.py) are left out. When none is left, the answer says
+why (no_match.py: an empty index, one still being built, a folder not indexed, or
+a real no-match) and the model is not called at all: a model told "say you don't
 know" still invents now and then, and the closest passages are shown anyway.
 """
 
@@ -18,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Awaitable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -35,9 +37,11 @@ from tuirag.answer.events import (
     Timings,
     Token,
 )
+from tuirag.answer.gate import gate
 from tuirag.backends.chat import ChatModel, ChatStats, LlmError, make_chat_model
 from tuirag.backends.gpu import offload_warning
 from tuirag.config import ConfigError
+from tuirag.search.no_match import IndexState, index_state, no_match_message
 from tuirag.services import Services
 from tuirag.sessions import Turn
 from tuirag.types import Hit
@@ -64,21 +68,6 @@ def still_best(cached: Sequence[Hit], current: Sequence[Hit]) -> bool:
     return {h.chunk_id for h in current[: len(ids)]} == ids
 
 
-def not_found_message(hits: Sequence[Hit], min_score: float) -> str:
-    if not hits:
-        return (
-            "Nothing in the index matched this question. Is the index empty? "
-            "Index your folders with `tuirag ingest FOLDER`."
-        )
-    best = max((h.vector_score for h in hits if h.vector_score is not None), default=0.0)
-    closest = f"the closest passage scores {best:.2f}"
-    return (
-        "Your indexed documents do not seem to contain this: "
-        f"{closest}, below answer.min_score = {min_score:.2f}. "
-        "Try other words, check that the right folders are indexed, or lower answer.min_score."
-    )
-
-
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
 
@@ -88,8 +77,16 @@ def _ns_to_ms(ns: int | None) -> float | None:
 
 
 class Answerer:
-    def __init__(self, services: Services, llm: ChatModel | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        llm: ChatModel | None = None,
+        state: Callable[[], IndexState] | None = None,
+    ) -> None:
+        """`state` says what the index is doing (the app knows its own indexing progress);
+        by default it is read from the store and the configured folders."""
         self.services = services
+        self.state = state or (lambda: index_state(services.store, services.roots()))
         self.settings = services.settings.answer
         problem = prompt.check_template(self.settings.user_template)
         if problem:
@@ -142,11 +139,6 @@ class Answerer:
             return _Found(cached.sources, vector, cached, "", _ms(started))
         return _Found(result.hits, vector, None, result.warning, _ms(started))
 
-    def relevant(self, hits: Sequence[Hit]) -> list[Hit]:
-        """The hits that clear answer.min_score (full-text-only hits have no score: kept)."""
-        floor = self.settings.min_score
-        return [h for h in hits if h.vector_score is None or h.vector_score >= floor]
-
     async def fit(self, question: str, hits: Sequence[Hit], turns: Sequence[Turn]) -> budget.Fitted:
         """The messages this question sends: sources and history within the answer budget,
         in the window every request of this model uses. The benches replay it as is."""
@@ -180,11 +172,14 @@ class Answerer:
             yield Finished(cached.answer, Timings(retrieval_ms=found.millis), cached=True)
             return
 
-        relevant = self.relevant(found.hits)
+        gated = gate(query, found.hits, s.min_score)
+        relevant = gated.kept
         if not relevant:
+            state = await asyncio.to_thread(self.state)
+            best = max((h.vector_score or 0.0 for h in found.hits), default=None)
             yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
             yield Finished(
-                not_found_message(found.hits, s.min_score),
+                no_match_message(state, best, s.min_score),
                 Timings(retrieval_ms=found.millis),
                 warnings=[found.warning] if found.warning else [],
             )
@@ -194,12 +189,16 @@ class Answerer:
         try:
             fitted = await self.fit(question, relevant, turns)
         except LlmError as exc:
-            yield Retrieved(relevant, query=query, retrieval_ms=found.millis)
+            yield Retrieved(
+                relevant, query=query, retrieval_ms=found.millis, left_out=gated.left_out
+            )
             yield Failed(exc.kind, exc.message)
             return
         num_ctx = fitted.num_ctx
         prompt_ms = _ms(started)
-        yield Retrieved(fitted.sources, fitted.dropped, query, True, found.millis)
+        yield Retrieved(
+            fitted.sources, fitted.dropped, query, True, found.millis, left_out=gated.left_out
+        )
         if not fitted.sources:
             yield Failed(
                 "other",

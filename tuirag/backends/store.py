@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -182,17 +183,9 @@ class Store:
         self._check_meta()
         try:
             self.db = lancedb.connect(str(folder / "lance"))
-            names = set(self.db.list_tables().tables)
-            self.chunks = (
-                self.db.open_table(CHUNKS)
-                if CHUNKS in names
-                else self.db.create_table(CHUNKS, schema=chunks_schema(dim))
-            )
-            self.files = (
-                self.db.open_table(FILES)
-                if FILES in names
-                else self.db.create_table(FILES, schema=FILES_SCHEMA)
-            )
+            # exist_ok: another process (an ingest, `tuirag watch`) may create them first
+            self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema(dim), exist_ok=True)
+            self.files = self.db.create_table(FILES, schema=FILES_SCHEMA, exist_ok=True)
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(
                 f"cannot open the index at {folder}: {exc}. "
@@ -210,7 +203,7 @@ class Store:
                     f"(dim {found.get('dim')}), not {self.embedder_key} (dim {self.dim})"
                 )
         else:
-            tmp = meta_file.with_suffix(".tmp")
+            tmp = meta_file.with_suffix(f".{os.getpid()}.tmp")  # two first runs at once
             tmp.write_text(json.dumps(meta))
             tmp.replace(meta_file)
 

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -14,9 +13,10 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.text import Text
 
+from tuirag.answer.citations import cited, cited_first
 from tuirag.answer.events import Failed, Finished, Loading, Retrieved, Timings, Token
 from tuirag.cli.common import services
-from tuirag.cli.output import console, note, path_text
+from tuirag.cli.output import console, note, path_text, reader_gone
 from tuirag.cli.search import format_hit, indent
 from tuirag.errors import UserError
 from tuirag.text import strip_controls
@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported in run(): `tuirag --help` must not load LanceDB
 EXIT_NO_OLLAMA = 4
 EXIT_MODEL_MISSING = 5
 EXIT_CODES = {"no_ollama": EXIT_NO_OLLAMA, "model_missing": EXIT_MODEL_MISSING}
+FIRST_CHUNKS_WAIT_S = 60.0  # a first ingest commits its first batch well within this
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -46,7 +47,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object: answer, sources (in citation order), timings, cached",
+        help=(
+            "print one JSON object: answer, sources (numbered as cited), cited "
+            "(the numbers the answer cites), left_out, timings, cached"
+        ),
     )
 
 
@@ -64,6 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from tuirag.answer.service import Answerer
     from tuirag.backends.chat import make_chat_model
     from tuirag.backends.ollama_llm import is_loopback
+    from tuirag.search.no_match import wait_for_first_chunks
 
     svc = services(args)
     settings = svc.settings
@@ -74,11 +79,17 @@ def run(args: argparse.Namespace) -> int:
     llm = make_chat_model(settings, args.model)
     if settings.answer.backend == "ollama" and not is_loopback(llm.host):
         note(f"note: passages from your documents go to {llm.host} (not this machine)")
+    wait_for_first_chunks(
+        svc.store,
+        FIRST_CHUNKS_WAIT_S,
+        lambda pid: note(
+            f"waiting for the index: tuirag (pid {pid}) is indexing it for the first time…"
+        ),
+    )
     answerer = Answerer(svc, llm)
     outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
     if outcome.reader_gone:
-        # nobody reads any more; point stdout at /dev/null so exit's flush cannot fail
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        reader_gone()
         return 0
     if args.json:
         print(json.dumps(_as_json(outcome), ensure_ascii=False, indent=2))
@@ -151,8 +162,14 @@ def _print_after(outcome: _Outcome) -> None:
     elif retrieved is not None and retrieved.sources:
         out.print()
         out.print(Text("Sources:", style="bold"))
-        for n, hit in enumerate(retrieved.sources, 1):
-            out.print(_source_line(n, hit))
+        for n, is_cited in cited_first(streamed, len(retrieved.sources)):
+            out.print(_source_line(n, retrieved.sources[n - 1], is_cited))
+        if retrieved.left_out:
+            note(
+                f"note: {len(retrieved.left_out)} retrieved passage(s) not given to the model "
+                "(cosine below answer.min_score and few of the question's words): "
+                + ", ".join(_where(h) for h in retrieved.left_out)
+            )
     if retrieved is not None and retrieved.dropped:
         note(
             f"{len(retrieved.dropped)} weaker passage(s) left out to fit the context window: "
@@ -184,10 +201,14 @@ def _where(hit: Hit) -> str:
     return strip_controls(hit.path) + (f" {hit.locator}" if hit.locator else "")
 
 
-def _source_line(n: int, hit: Hit) -> Text:
-    line = Text(f"[{n}] ", style="bold cyan") + path_text(hit.path)
+def _source_line(n: int, hit: Hit, is_cited: bool = True) -> Text:
+    line = Text(f"[{n}] ", style="bold cyan" if is_cited else "dim") + path_text(
+        hit.path, "" if is_cited else "dim"
+    )
     if hit.locator:
-        line += Text(f"  {hit.locator}", style="cyan")
+        line += Text(f"  {hit.locator}", style="cyan" if is_cited else "dim")
+    if not is_cited:
+        line += Text("  (not cited)", style="dim")
     return line
 
 
@@ -203,9 +224,12 @@ def _passages(out: Console, title: str, hits: list[Hit]) -> None:
 def _as_json(outcome: _Outcome) -> dict[str, object]:
     retrieved = outcome.retrieved
     finished = outcome.finished
+    answer = finished.answer if finished else "".join(outcome.parts)
     data: dict[str, object] = {
-        "answer": finished.answer if finished else "".join(outcome.parts),
+        "answer": answer,
         "sources": [h.to_json() for h in retrieved.sources] if retrieved else [],
+        "cited": cited(answer, len(retrieved.sources)) if retrieved else [],
+        "left_out": [h.to_json() for h in retrieved.left_out] if retrieved else [],
         "dropped": [h.to_json() for h in retrieved.dropped] if retrieved else [],
         "query": retrieved.query if retrieved else "",
         "relevant": retrieved.relevant if retrieved else False,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,7 +14,8 @@ from rich.text import Text
 
 from tuirag.backends.lock import WriterLock
 from tuirag.cli.common import services
-from tuirag.cli.output import console, is_tty
+from tuirag.cli.output import console, is_tty, note
+from tuirag.config import Settings
 from tuirag.errors import UserError
 from tuirag.paths import resolved
 from tuirag.types import FileOutcome
@@ -30,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="re-parse every file, even unchanged ones"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only problems")
+    parser.add_argument(
+        "--no-save",
+        action="store_true",
+        help="index these folders once; do not add them to index.folders in the config",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -46,12 +53,33 @@ def run(args: argparse.Namespace) -> int:
     out = console()
     indexer = svc.indexer(extra_roots=roots)
     with WriterLock(svc.store.folder):
-        if is_tty() and not args.quiet:
-            report = _with_progress(indexer, roots, args.force)
-        else:
+        if args.quiet:
             report = indexer.sync(roots, force=args.force)
+        elif is_tty():
+            report = _with_progress(indexer, roots, args.force)
+        else:  # a log file or a pipe: a line now and then, not a bar
+            lines = ProgressLines(out)
+            report = indexer.sync(
+                roots, lines.step, force=args.force, on_plan=lines.plan, on_file=lines.taken
+            )
     _summary(out, report, args.quiet)
+    if args.paths and not args.no_save:
+        _remember(svc.settings, roots)
     return 1 if report.count("failed") else 0
+
+
+def _remember(settings: Settings, roots: list[Path]) -> None:
+    """Folders named on the command line join index.folders, so the app shows them and
+    `tuirag watch` keeps them current, as a user who indexed a folder expects."""
+    from tuirag import config_file
+
+    try:
+        added, path = config_file.add_folders(settings, roots)
+    except OSError as exc:
+        note(f"note: could not add the folders to the config: {exc}")
+        return
+    for folder in added:
+        note(f"added {folder} to index.folders in {path} (`--no-save` indexes without adding)")
 
 
 def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestReport:
@@ -78,6 +106,41 @@ def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestRe
             bar.update(task, advance=1, rate=f"{rate:.1f} chunks/s")
 
         return indexer.sync(roots, progress=step, force=force, on_plan=planned)
+
+
+class ProgressLines:
+    """Progress where no bar can show: a line every `files` files or `seconds` seconds."""
+
+    def __init__(
+        self,
+        out: Console,
+        files: int = 100,
+        seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.out, self.files, self.seconds, self.clock = out, files, seconds, clock
+        self.total = 0
+        self.done = 0
+        self.chunks = 0
+        self.started = self.last = clock()
+
+    def plan(self, total: int) -> None:
+        self.total = total
+        self.out.print(f"indexing {total} file{'s' * (total != 1)}")
+
+    def step(self, outcome: FileOutcome) -> None:
+        self.chunks += outcome.chunks if outcome.status == "indexed" else 0
+
+    def taken(self, path: Path | str) -> None:
+        """Called as each file is taken up (outcomes arrive a batch at a time)."""
+        self.done += 1
+        now = self.clock()
+        if self.done < self.total and (
+            self.done % self.files == 0 or now - self.last >= self.seconds
+        ):
+            self.last = now
+            rate = self.chunks / max(now - self.started, 1e-6)
+            self.out.print(f"indexed {self.done} of {self.total} files ({rate:.1f} chunks/s)")
 
 
 def _summary(out: Console, report: IngestReport, quiet: bool) -> None:

@@ -78,11 +78,14 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_handler(handler, args: argparse.Namespace) -> int:
     """Run a subcommand; errors a user can fix become one line, never a traceback."""
-    from tuirag.cli.output import error
+    from tuirag.cli.output import error, reader_gone
     from tuirag.errors import UserError, user_error
 
     try:
         return int(handler(args) or EXIT_OK)
+    except BrokenPipeError:
+        reader_gone()  # `tuirag search … | head -1`: the reader has what it wanted
+        return EXIT_OK
     except KeyboardInterrupt:
         error("interrupted; the next run picks up where this one stopped")
         return 130

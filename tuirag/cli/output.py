@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -12,9 +13,25 @@ from rich.text import Text
 from tuirag.text import strip_controls
 
 
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # Rich would exit(1) here; let the CLI's one handler end every command alike
+        raise BrokenPipeError
+
+
 def console(stderr: bool = False) -> Console:
     # markup and emoji off: paths and document text are shown exactly as they are
-    return Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
+    return _Console(stderr=stderr, highlight=False, markup=False, emoji=False, soft_wrap=True)
+
+
+def reader_gone() -> None:
+    """stdout's reader closed the pipe (`| head -1`, `| grep -q`): stop writing, quietly.
+
+    Pointing stdout at /dev/null keeps the interpreter's final flush from raising again.
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
 
 
 def is_tty() -> bool:

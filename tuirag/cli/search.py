@@ -35,10 +35,9 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not result.hits:
-        out.print(
-            "no matches"
-            + ("" if svc.store.count() else " (the index is empty: run `tuirag ingest`)")
-        )
+        from tuirag.search.no_match import index_state, no_match_message
+
+        out.print(Text(no_match_message(index_state(svc.store, svc.roots()))))
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))

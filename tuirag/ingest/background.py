@@ -342,14 +342,11 @@ class BackgroundIndexer:
         indexer = self._indexer_or_new()
         trees = [Path(p) for p, kind in due if kind == "tree"]
         files = [Path(p) for p, kind in due if kind == "file" and not within(Path(p), trees)]
-        total = len(files) + len(trees)
         for n, path in enumerate(files):
-            self._publish(Indexing(str(path), n, total))
+            self._publish(Indexing(str(path), n, len(files)))
         self._done(indexer.index_paths(files))
-        for n, tree in enumerate(trees, start=len(files)):
-            self._publish(Indexing(str(tree), n, total))
-        if trees:
-            indexer.resync(trees, progress=self._done_one)
+        if trees:  # counted by the files in them, not "0 of 1" for a folder
+            self._counted(partial(indexer.resync, trees))
 
     def _done(self, outcomes: list[FileOutcome]) -> None:
         for outcome in outcomes:

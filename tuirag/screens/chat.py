@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
@@ -27,6 +27,7 @@ from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.screens.sessions import export_session
 from tuirag.sessions import Session, Turn
+from tuirag.widgets.conversation import Conversation
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.sources import SourcesList
 from tuirag.widgets.status import StatusLine
@@ -34,6 +35,16 @@ from tuirag.widgets.turn import TurnView
 
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
+
+
+_UNRELATED = "None of these is related to the question (see the answer)."
+
+
+class QuestionBox(Input):
+    """Enter typed while the app is still starting reaches it as ^J (the terminal, not yet
+    in raw mode, turns CR into NL): it asks too."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+j", "submit", show=False)]
 
 
 class Welcome(Vertical):
@@ -73,10 +84,10 @@ class ChatScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="chat-body"):
-            yield VerticalScroll(id="conversation")
+            yield Conversation(id="conversation")
             yield SourcesList(id="sources")
         stop, help_ = self.app.key_label("stop"), self.app.key_label("help")
-        yield Input(
+        yield QuestionBox(
             placeholder=f"Ask about your files…  (Enter asks · {stop} stops · {help_} help)",
             id="question",
         )
@@ -102,20 +113,25 @@ class ChatScreen(Screen[None]):
             return
         conversation = self.query_one("#conversation")
         if not conversation.query(TurnView):
+            conversation.can_focus = False  # one Tab from the question to the first button
             await conversation.mount(Welcome(id="welcome"))
 
     @on(Button.Pressed, "#index-cwd")
     def _index_cwd(self) -> None:
         if add_folder(self, self.app.folders, Path.cwd()):
-            self.query("#welcome").remove()
+            self._close_welcome()
 
     @on(Button.Pressed, "#index-other")
     def _index_other(self) -> None:
         def chosen(folder: str | None) -> None:
             if folder and add_folder(self, self.app.folders, Path(folder)):
-                self.query("#welcome").remove()
+                self._close_welcome()
 
         self.app.push_screen(PromptScreen("Index which folder?", str(Path.cwd())), chosen)
+
+    def _close_welcome(self) -> None:
+        self.query("#welcome").remove()
+        self.action_focus_question()
 
     # ---- asking ------------------------------------------------------------
 
@@ -139,12 +155,12 @@ class ChatScreen(Screen[None]):
         turn = Turn(question, asked_at=self.app.clock())
         self.session.turns.append(turn)
         view = await self._mount_turn(turn)
-        view.show_meta("searching…")
         self.answer(view)
 
     async def _mount_turn(self, turn: Turn) -> TurnView:
         conversation = self.query_one("#conversation", VerticalScroll)
         await conversation.query("#welcome").remove()
+        conversation.can_focus = True
         view = TurnView(turn)
         await conversation.mount(view)
         conversation.anchor()
@@ -161,6 +177,10 @@ class ChatScreen(Screen[None]):
         assert session is not None
         history = session.history(before=turn)
         try:
+            if not app.index_ready.is_set():
+                view.show_meta("opening the index…")
+            await app.searchable(view.show_meta)
+            view.show_meta("searching…")
             answerer = await app.answerer()
             if answerer is None:
                 turn.error = app.index_error or "the index is not available"
@@ -170,10 +190,7 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
-                        self._show_sources(
-                            view,
-                            "" if event.relevant else "Nothing in your files scored as relevant.",
-                        )
+                        self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Loading):
                         # seconds (a minute for a big model on a slow disk): say why
@@ -291,6 +308,15 @@ class ChatScreen(Screen[None]):
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
         self._select(message.view)
+
+    def on_conversation_move(self, message: Conversation.Move) -> None:
+        views = list(self.query(TurnView))
+        if not views:
+            return
+        at = views.index(self.selected) if self.selected in views else len(views)
+        view = views[max(0, min(len(views) - 1, at + message.delta))]
+        self._select(view)
+        self.query_one("#conversation", VerticalScroll).scroll_to_widget(view, animate=False)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
         hit = message.hit

@@ -20,6 +20,7 @@ from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
+from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 from tuirag.screens.bindings import bind, focus_keys
@@ -141,7 +142,12 @@ class PreviewScreen(ModalScreen[None]):
         await scroll.mount_all(widgets)
         match = next((w for w, b in zip(widgets, blocks, strict=True) if b.match), None)
         if match is not None:
-            scroll.scroll_to_widget(match, animate=False, top=True)
+            # once laid out (new widgets have no place before), put the match at the top
+            self.call_after_refresh(self._show_match, match)
+
+    def _show_match(self, widget: Widget) -> None:
+        scroll = self.query_one("#preview", VerticalScroll)
+        scroll.scroll_to(y=widget.virtual_region.y, animate=False)
 
     def action_open_file(self) -> None:
         command = open_command(self.hit)

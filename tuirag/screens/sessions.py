@@ -76,6 +76,8 @@ class SessionsScreen(Screen[None]):
         self.app.call_from_thread(self._show, found, query)
 
     def _show(self, found: list[Summary], query: str) -> None:
+        if query != self._query:
+            return  # a search for an earlier keystroke, finishing late (threads run on)
         table = self.query_one("#session-table", DataTable)
         table.clear()
         for s in found:

@@ -19,8 +19,9 @@ from tuirag.text import strip_controls
 from tuirag.widgets.safe import untrusted
 
 
-class TurnView(Vertical, can_focus=True):
-    """Focus a turn to see its sources; the chat screen drives the streaming."""
+class TurnView(Vertical):
+    """Click a turn (or pick it with Up/Down in the conversation) to see its sources;
+    the chat screen drives the streaming."""
 
     class Selected(Message):
         def __init__(self, view: TurnView) -> None:
@@ -86,7 +87,7 @@ class TurnView(Vertical, can_focus=True):
             parts.append("from cache")
         return Text(" · ".join(parts), style="dim")
 
-    def on_focus(self) -> None:
+    def on_click(self) -> None:
         self.post_message(self.Selected(self))
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
