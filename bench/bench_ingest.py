@@ -69,10 +69,9 @@ class TimedParse:
 def stored_inputs(store: Any) -> list[str]:
     """The unique texts the pipeline embedded (its embed_input of every stored chunk)."""
     from tuirag.ingest.pipeline import embed_input
-    from tuirag.types import Chunk
 
     rows = store.rows(["text", "heading"])
-    return sorted({embed_input(Chunk(r["text"], 0, heading=r["heading"])) for r in rows})
+    return sorted({embed_input(r["heading"], r["text"]) for r in rows})
 
 
 def run_pipeline(settings: Any, embedder: TimedEmbedder, parse: TimedParse, folder: Path) -> dict:

@@ -8,11 +8,16 @@ unreachable:
   (measured at the repaint, not when Pilot returns: Pilot also waits for workers);
 - index open: the embedder is loaded and LanceDB is open (in a worker).
 
+Commands: the wall time of fresh `tuirag --help`, `tuirag status` and `tuirag search
+--mode fts` processes over the same index; with `--baseline PYTHON` (another checkout's
+interpreter, e.g. main's .venv/bin/python) each run of ours is paired with one of
+theirs, alternating, so both see the same load.
+
 Then typing: 40 keys, 50 ms apart, posted as the terminal driver posts them, while
 the background indexer embeds new files, and again once it is idle; each latency is
 from the key's arrival to the question box's value changing.
 
-    .venv/bin/python bench/bench_startup.py [--runs N] [--quick] [--json PATH]
+    .venv/bin/python bench/bench_startup.py [--runs N] [--quick] [--baseline PYTHON] [--json PATH]
 """
 
 from __future__ import annotations
@@ -127,6 +132,43 @@ def run_once(env: dict[str, str]) -> dict[str, float]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+COMMANDS = {
+    "tuirag --help": ["--help"],
+    "tuirag status": ["status"],
+    "tuirag search --mode fts": ["search", "topic", "--mode", "fts"],
+}
+
+
+def command_seconds(python: str, argv: list[str], env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(  # not in the checkout: `-m` would import the checkout it runs in
+        [python, "-m", "tuirag", *argv],
+        env=env,
+        capture_output=True,
+        check=True,
+        timeout=120,
+        cwd=env["TUIRAG_DATA_DIR"],
+    )
+    return time.perf_counter() - started
+
+
+def command_rows(env: dict[str, str], runs: int, baseline: str | None) -> list[tuple]:
+    """Median wall ms per command, ours and (paired, alternating) the baseline's."""
+    rows = []
+    for label, argv in COMMANDS.items():
+        ours, theirs = [], []
+        for _ in range(runs):
+            ours.append(command_seconds(sys.executable, argv, env) * 1000)
+            if baseline:
+                base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+                theirs.append(command_seconds(baseline, argv, base_env) * 1000)
+        row: tuple = (label, median(ours), min(ours), max(ours))
+        if baseline:
+            row += (median(theirs), median(theirs) / median(ours))
+        rows.append(row)
+    return rows
+
+
 def typing(env: dict[str, str], keys: int, wait_idle: bool) -> dict[str, list]:
     code = TYPING.replace("KEYS", str(keys)).replace("WAIT_IDLE", str(wait_idle))
     out = subprocess.run(
@@ -162,15 +204,17 @@ def typing_rows(folder: Path, files: int, keys: int) -> list[tuple]:
 def main() -> None:
     p = parser(__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=10)
-    p.add_argument("--files", type=int, default=400, help="new files indexed while typing")
+    p.add_argument("--files", type=int, help="new files indexed while typing (0: skip that part)")
+    p.add_argument("--baseline", metavar="PYTHON", help="another checkout's python, paired runs")
     args = p.parse_args()
     runs = 3 if args.quick else args.runs
-    files = 100 if args.quick else args.files
+    files = args.files if args.files is not None else (100 if args.quick else 400)
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-") as tmp:
         env = prepare(Path(tmp))
         run_once(env)  # warm the OS file cache; not counted
         results = [run_once(env) for _ in range(runs)]
-        keys = typing_rows(Path(tmp), files, 40)
+        commands = command_rows(env, runs, args.baseline)
+        keys = typing_rows(Path(tmp), files, 40) if files else []
     rows = [
         (
             c,
@@ -182,6 +226,10 @@ def main() -> None:
     ]
     print(describe_machine(machine()))
     report(f"Start-up, ms since launch ({runs} runs)", ("milestone", "median", "min", "max"), rows)
+    columns = ("command", "median", "min", "max")
+    if args.baseline:
+        columns += ("baseline median", "baseline / ours")
+    report(f"Commands, wall ms per fresh process ({runs} runs)", columns, commands)
     report(
         f"Key press to handled, ms (background indexer on {files} new files)",
         ("typing", "keys", "indexing busy", "p50", "p95", "max"),
@@ -191,6 +239,7 @@ def main() -> None:
         args.json,
         {
             "runs": results,
+            "commands": [dict(zip(columns, r, strict=True)) for r in commands],
             "median_ms": {r[0]: r[1] for r in rows},
             "typing": [
                 dict(zip(("typing", "keys", "busy", "p50", "p95", "max"), r, strict=True))

@@ -170,6 +170,11 @@ class TuiragApp(App[None]):
     # ---- start-up ----------------------------------------------------------
 
     def on_mount(self) -> None:
+        # after the first frame: importing LanceDB, the model and the Ollama client in
+        # workers still takes the GIL in long stretches, which would delay that frame
+        self.call_after_refresh(self._start_services)
+
+    def _start_services(self) -> None:
         self.open_index()
         self.check_ollama()
 
@@ -180,7 +185,7 @@ class TuiragApp(App[None]):
 
         try:
             store = self.services.store
-            files, chunks = len(store.file_records()), store.count()
+            counts = store.counts()
             self.start_indexing()
         except Exception as exc:  # the app must still run: search-less, saying why
             known = user_error(exc)
@@ -189,11 +194,11 @@ class TuiragApp(App[None]):
             if known is None:
                 raise  # reported once more, with its type, by on_worker_state_changed
             return
-        self.call_from_thread(self._index_opened, files, chunks)
+        self.call_from_thread(self._index_opened, counts.files, counts.chunks, counts.embedded)
 
-    def _index_opened(self, files: int, chunks: int) -> None:
+    def _index_opened(self, files: int, chunks: int, embedded: int) -> None:
         self.index_ready.set()
-        self.set_status(index=index_summary(files, chunks))
+        self.set_status(index=index_summary(files, chunks, embedded))
 
     def _index_failed(self, message: str) -> None:
         self.index_error = message
@@ -256,16 +261,19 @@ class TuiragApp(App[None]):
 
     def index_event(self, event: IndexEvent) -> None:
         """Called on the event loop for each background-indexing event."""
-        from tuirag.ingest.events import Idle, Indexing, Notice, Stopped
+        from tuirag.ingest.events import Embedding, Idle, Indexing, Notice, Stopped
 
         writer = self.background.writer_pid if self.background is not None else None
         by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
             self.index_progress = (event.done, event.total)
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
+        elif isinstance(event, Embedding):
+            self.set_status(index=f"embedded {event.done:,} of {event.total:,}", busy=True)
         elif isinstance(event, Idle):
             self.index_progress = None
-            self.set_status(index=index_summary(event.files, event.chunks) + by_other, busy=False)
+            summary = index_summary(event.files, event.chunks, event.embedded)
+            self.set_status(index=summary + by_other, busy=False)
         elif isinstance(event, Notice):
             self.notify(event.message, severity=SEVERITY[event.level], markup=False)
         elif isinstance(event, Stopped):
@@ -416,8 +424,9 @@ class TuiragApp(App[None]):
         yield from super().get_system_commands(screen)
 
 
-def index_summary(files: int, chunks: int) -> str:
-    return f"{files} file{'s' * (files != 1)} · {chunks} chunk{'s' * (chunks != 1)}"
+def index_summary(files: int, chunks: int, embedded: int) -> str:
+    text = f"{files:,} file{'s' * (files != 1)} · {chunks:,} chunk{'s' * (chunks != 1)}"
+    return text + (f" · embedded {embedded:,} of {chunks:,}" if embedded < chunks else "")
 
 
 def make_app(

@@ -40,7 +40,7 @@ class EmbedderSettings:
     model_path: str = ""
     device: str = "cpu"  # cpu | cuda (needs onnxruntime-gpu)
     threads: int = 0
-    batch_size: int = 16
+    batch_size: int = 4  # x max tokens = the token budget of a batch (peak memory)
     query_prefix: str = ""
     passage_prefix: str = ""
 

@@ -31,7 +31,7 @@ DOCS: dict[str, str] = {
     "embedder.model_path": "A local folder with model.onnx + tokenizer.json for a fastembed model (air-gapped machines).",
     "embedder.device": '"cpu" or "cuda" (needs onnxruntime-gpu: pip install \'tuirag[gpu]\').',
     "embedder.threads": "ONNX threads; 0 = number of cores, at most 4.",
-    "embedder.batch_size": "Chunks per embedding batch (small batches keep memory flat).",
+    "embedder.batch_size": "Full-length chunks per embedding batch; batches are sized by tokens (batch_size x the model's max tokens), so shorter chunks go more at a time. Small batches keep memory flat.",
     "embedder.query_prefix": 'Text put before queries; empty = the model\'s known prefix (e5: "query: ").',
     "embedder.passage_prefix": "Text put before passages; empty = the model's known prefix.",
     "chunking": "How files are cut into chunks, in the embedder's tokens.",

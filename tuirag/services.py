@@ -6,6 +6,8 @@ LanceDB or loads a model.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from tuirag.ingest.pipeline import Indexer
     from tuirag.plugins.registry import Registry
     from tuirag.search.retrieval import Retriever
+
+
+_KEYS = "embedders.json"  # embedder settings -> index folder name, for model-free `status`
 
 
 class Services:
@@ -42,10 +47,53 @@ class Services:
 
     @cached_property
     def store(self) -> Store:
+        """The index; opened without loading the model when these embedder settings
+        opened it before (`status`, `search --mode fts` never load it)."""
         from tuirag.backends.store import Store
 
+        folder = None if "embedder" in self.__dict__ else self.index_folder()
+        if folder is not None:
+            with contextlib.suppress(OSError, ValueError, KeyError):
+                meta = json.loads((folder / "meta.json").read_text())
+                return Store(folder, str(meta["embedder"]), int(meta["dim"]))
         embedder = self.embedder
-        return Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+        store = Store(self.data_dir / "index" / embedder.key, embedder.key, embedder.dim)
+        self._remember_index(embedder.key)
+        return store
+
+    def index_folder(self) -> Path | None:
+        """This embedder's index folder, known without loading the model (None until an
+        index was opened with these embedder settings once)."""
+        key = self._index_keys().get(self._embedder_fingerprint())
+        folder = self.data_dir / "index" / key if key else None
+        return folder if folder is not None and (folder / "meta.json").exists() else None
+
+    def _embedder_fingerprint(self) -> str:
+        """The settings that decide the embedder's index key (model, prefixes, backend)."""
+        e = self.settings.embedder
+        model = self.settings.ollama.embed_model if e.backend == "ollama" else ""
+        return "|".join([e.backend, e.model, e.model_path, e.query_prefix, e.passage_prefix, model])
+
+    def _index_keys(self) -> dict[str, str]:
+        try:
+            found = json.loads((self.data_dir / "index" / _KEYS).read_text())
+        except (OSError, ValueError):
+            return {}
+        return found if isinstance(found, dict) else {}
+
+    def _remember_index(self, key: str) -> None:
+        keys = self._index_keys()
+        fingerprint = self._embedder_fingerprint()
+        if keys.get(fingerprint) == key:
+            return
+        keys[fingerprint] = key
+        path = self.data_dir / "index" / _KEYS
+        tmp = path.with_suffix(".tmp")
+        try:
+            tmp.write_text(json.dumps(keys, indent=1))
+            tmp.replace(path)
+        except OSError:
+            pass  # only a shortcut for `status`; it falls back to loading the model
 
     @cached_property
     def registry(self) -> Registry:
@@ -112,4 +160,4 @@ class Services:
         from tuirag.search.retrieval import Retriever
 
         search = self.settings.search
-        return Retriever(self.store, self.embedder, search.rrf_k, search.bm25_weight)
+        return Retriever(self.store, lambda: self.embedder, search.rrf_k, search.bm25_weight)

@@ -51,3 +51,26 @@ def test_instruction_prefixes_per_model() -> None:
     assert prefixes_for("all-MiniLM-L6-v2-int8", plain) == ("", "")
     custom = EmbedderSettings(query_prefix="Q: ")
     assert prefixes_for("intfloat/e5-small", custom) == ("Q: ", "")
+
+
+def test_batches_are_sized_by_tokens_and_keep_the_order(embedder) -> None:
+    from tuirag.backends.embedder import token_batches
+
+    texts = [("word " * n).strip() for n in (200, 3, 90, 1, 250, 7, 40, 2)]
+    batches = token_batches(embedder.tokenizer, texts, budget=300, max_tokens=256)
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))
+    for batch in batches:
+        longest = max(min(len(embedder.tokenizer.encode(texts[i]).ids), 256) for i in batch)
+        assert len(batch) == 1 or len(batch) * longest <= 300
+    together = embedder.embed_documents(texts)
+    alone = np.stack([embedder.embed_documents([t])[0] for t in texts])
+    assert np.allclose(together, alone, atol=1e-3)
+
+
+def test_a_released_model_reloads_when_next_needed(tmp_path: Path) -> None:
+    settings = Settings()
+    embedder = make_embedder(settings.embedder, settings.ollama, tmp_path)
+    before = embedder.embed_documents(["The router supports 5 GHz wifi."])
+    embedder.release()  # what an idle `tuirag watch` does
+    after = embedder.embed_documents(["The router supports 5 GHz wifi."])
+    assert np.allclose(before, after, atol=1e-5)

@@ -60,7 +60,7 @@ def test_function_name_question(indexed) -> None:
     hits = _top(indexed, "where is parse_config defined")
     hit = next(h for h in hits if h.path.endswith("config.py") and h.heading == "parse_config")
     assert (hit.start_line, hit.end_line) == (8, 12)
-    assert hit.text.startswith("# src/config.py:8-12 · python · def parse_config")
+    assert hit.text.startswith("# python · def parse_config")
 
 
 def test_pdf_page_question(indexed) -> None:

@@ -505,7 +505,7 @@ def test_periodic_reconcile_repairs_what_no_event_reported(
     settings.watch.poll_interval_s = 600  # the poller will not look again during this test
     settings.watch.reconcile_minutes = 0.02  # a rescan every 1.2 s
     write(docs / "a.md", "# A\n\nBefore.\n")
-    with watching(services, [docs]):
+    with watching(services, [docs]) as (bg, rec):
         write(docs / "a.md", "# A\n\nChanged without an event reaching us.\n")
         write(docs / "b.md", "# B\n\nAdded without an event reaching us.\n")
         wait_until(
@@ -515,6 +515,7 @@ def test_periodic_reconcile_repairs_what_no_event_reported(
             ),
             what="the periodic reconcile",
         )
+        settle(bg, rec)  # a reader can see a batch's chunks a moment before its records
         assert_consistent(services.store)
 
 

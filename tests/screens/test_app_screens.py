@@ -58,6 +58,10 @@ async def test_index_screen_follows_a_file_added_on_disk(settings, embedder, doc
         )
         assert "broken.pdf" in _cell(failed, 0, 0)
         assert _cell(folders, 0, 4) == "1"
+        # b.md is found by keyword at once; its vector follows when the indexer is idle
+        await wait_until(
+            pilot, lambda: not app.services.store.count_pending(), timeout=30, what="vectors"
+        )
 
         events: list[object] = []
         app.index_events.subscribe(app.screen, events.append)

@@ -8,18 +8,25 @@ into the data dir, with the hub's progress bar, and used offline after that.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import hashlib
 import os
 import re
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from tokenizers import Tokenizer
 
 from tuirag import privacy
 from tuirag.config import EmbedderSettings, OllamaSettings
+
+if TYPE_CHECKING:
+    from fastembed import TextEmbedding
 
 BUNDLED_MODEL = "all-MiniLM-L6-v2-int8"
 _BUNDLED_FASTEMBED_NAME = "tuirag/all-MiniLM-L6-v2-int8"
@@ -54,6 +61,10 @@ class Embedder(Protocol):
     def embed_documents(self, texts: list[str]) -> np.ndarray: ...
 
     def embed_query(self, text: str) -> np.ndarray: ...
+
+    def release(self) -> None:
+        """Free what the model holds until it is next needed."""
+        ...
 
 
 def prefixes_for(model: str, settings: EmbedderSettings) -> tuple[str, str]:
@@ -109,8 +120,13 @@ class FastEmbedEmbedder:
                     "pip install 'tuirag[gpu]' (onnxruntime-gpu) or set device = 'cpu'"
                 )
             kwargs["providers"] = ["CUDAExecutionProvider", "CPUExecutionProvider"]
+        # No ONNX Runtime CPU arena: it keeps the largest batch's buffers for good
+        # (560-840 MB after a few batches of a 23 MB model); without it memory is
+        # returned after each batch at no measurable speed cost (docs/PERFORMANCE.md).
+        kwargs["enable_cpu_mem_arena"] = False
+        self._load = partial(TextEmbedding, model, threads=_threads(settings.threads), **kwargs)
         try:
-            self._model = TextEmbedding(model, threads=_threads(settings.threads), **kwargs)
+            self._model: TextEmbedding | None = self._load()
         except Exception as exc:  # fastembed raises bare ValueError/OSError/HF errors
             raise EmbedderError(
                 f"cannot load embedding model {settings.model!r}: {str(exc).splitlines()[0]}. "
@@ -118,11 +134,11 @@ class FastEmbedEmbedder:
                 f"{cache_dir}, or set embedder.model_path to a folder with model.onnx "
                 "and tokenizer.json."
             ) from None
-        inner: Any = self._model.model  # fastembed types it as the base class
+        inner: Any = self._session().model  # fastembed types it as the base class
         self.tokenizer = _untruncated(inner.tokenizer)
         trunc = inner.tokenizer.truncation or {}
         self.max_tokens = int(trunc.get("max_length", 512))
-        self.dim = int(np.asarray(next(iter(self._model.embed(["dimension probe"])))).shape[0])
+        self.dim = int(np.asarray(next(iter(self._session().embed(["dimension probe"])))).shape[0])
         self._query_prefix, self._passage_prefix = prefixes_for(settings.model, settings)
         self.label = f"fastembed {settings.model} ({self.dim}d, {settings.device})"
         self.multilingual = bool(_MULTILINGUAL.search(settings.model))
@@ -157,12 +173,53 @@ class FastEmbedEmbedder:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         texts = [self._passage_prefix + t for t in texts]
-        vectors = self._model.embed(texts, batch_size=self.batch_size)
-        return np.asarray(list(vectors), dtype=np.float32)
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        budget = self.batch_size * self.max_tokens
+        for batch in token_batches(self.tokenizer, texts, budget, self.max_tokens):
+            vectors = self._session().embed([texts[i] for i in batch], batch_size=len(batch))
+            out[batch] = np.asarray(list(vectors), dtype=np.float32)
+        return out
 
     def embed_query(self, text: str) -> np.ndarray:
-        vector = next(iter(self._model.embed([self._query_prefix + text])))
+        vector = next(iter(self._session().embed([self._query_prefix + text])))
         return np.asarray(vector, dtype=np.float32)
+
+    def _session(self) -> TextEmbedding:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def release(self) -> None:
+        """Free the ONNX session (about 150 MB) until the next embedding reloads it
+        (a second or two): an idle `tuirag watch` then holds little memory."""
+        if self._model is not None:
+            self._model = None
+            gc.collect()
+            release_free_memory()
+
+
+def release_free_memory() -> None:
+    """Hand freed heap back to the OS (glibc keeps it otherwise); no-op elsewhere."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
+def token_batches(
+    tokenizer: Tokenizer, texts: list[str], budget: int, max_tokens: int
+) -> list[list[int]]:
+    """Indices of `texts` in batches of similar length whose padded size (count times
+    the longest, each cut at `max_tokens`) stays within `budget` tokens: memory is
+    bounded by tokens, not by count, and short texts are not padded to a long one."""
+    encoded = tokenizer.encode_batch(texts, add_special_tokens=True)
+    lengths = [min(len(e.ids), max_tokens) for e in encoded]
+    batches: list[list[int]] = []
+    batch: list[int] = []
+    for i in sorted(range(len(texts)), key=lambda i: lengths[i]):
+        if batch and (len(batch) + 1) * lengths[i] > budget:
+            batches.append(batch)
+            batch = []
+        batch.append(i)
+    return [*batches, batch] if batch else batches
 
 
 def _bundled_folder(cache_dir: Path) -> Path:
@@ -232,6 +289,9 @@ class OllamaEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([self._query_prefix + text])[0]
+
+    def release(self) -> None:
+        """Nothing to free here: the model lives in the Ollama daemon."""
 
 
 def make_embedder(settings: EmbedderSettings, ollama: OllamaSettings, cache_dir: Path) -> Embedder:

@@ -24,9 +24,10 @@ from typing import Any
 import lancedb
 import numpy as np
 import pyarrow as pa
-from lancedb.index import FTS, BTree
+from lancedb.index import FTS, BTree, IvfSq
 from lancedb.query import MatchQuery
 
+from tuirag.backends.index_dirs import folder_bytes
 from tuirag.text import fts_text
 from tuirag.types import Chunk, Hit, RecordStatus
 
@@ -34,8 +35,16 @@ log = logging.getLogger(__name__)
 
 CHUNKS = "chunks"
 FILES = "files"
-SCHEMA_VERSION = 1
-VECTOR_INDEX_MIN_ROWS = 100_000
+SCHEMA_VERSION = 2  # 2: chunks.embedded (keyword-first ingest; vectors filled in behind)
+# Past this many vectors `optimize()` builds an ANN index: IVF partitions of 8-bit
+# scalar-quantised vectors. Queries probe NPROBES partitions and re-rank REFINE x k
+# candidates on the full vectors, so scores are exact cosines. Measured against
+# IVF-HNSW-SQ and IVF-PQ on 100k vectors (docs/PERFORMANCE.md): recall@10 1.00 at a
+# few ms, and a build of about a minute instead of 17. An exact scan costs ~2 us a
+# row, so from about 10k vectors it takes longer than 20 ms: the index starts there.
+VECTOR_INDEX_MIN_ROWS = 10_000
+NPROBES = 20
+REFINE = 5
 
 
 def path_key(path: str) -> str:
@@ -60,7 +69,8 @@ def chunks_schema(dim: int) -> pa.Schema:
             pa.field("text", pa.string()),
             pa.field("search_text", pa.string()),
             pa.field("text_hash", pa.string()),
-            pa.field("vector", pa.list_(pa.float32(), dim)),
+            pa.field("embedded", pa.bool_()),  # False until the vector is filled in
+            pa.field("vector", pa.list_(pa.float32(), dim)),  # null until embedded
         ]
     )
 
@@ -125,14 +135,33 @@ class FileRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class IndexCounts:
+    files: int
+    failed: int
+    skipped: int
+    chunks: int
+    embedded: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingChunk:
+    """A chunk waiting for its vector: what is needed to compute and store it."""
+
+    chunk_id: str
+    heading: str
+    text: str
+    text_hash: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewChunk:
     """One chunk to write: its file's record, what was embedded, its hash and vector."""
 
     record: FileRecord
     chunk: Chunk
-    embedded_text: str  # heading + text: what the vector and the keyword index see
+    embedded_text: str  # heading + text: what the vector sees (pipeline.embed_input)
     text_hash: str
-    vector: np.ndarray
+    vector: np.ndarray | None  # None: found by keyword until embed_pending fills it in
 
     def row(self) -> dict[str, Any]:
         key = path_key(self.record.path)
@@ -151,10 +180,18 @@ class NewChunk:
             "start_line": self.chunk.start_line,
             "end_line": self.chunk.end_line,
             "text": self.chunk.text,
-            "search_text": fts_text(self.embedded_text),
+            "search_text": fts_text(search_text(self.record.path, self.embedded_text)),
             "text_hash": self.text_hash,
-            "vector": np.asarray(self.vector, dtype=np.float32),
+            "embedded": self.vector is not None,
+            "vector": None if self.vector is None else np.asarray(self.vector, dtype=np.float32),
         }
+
+
+def search_text(path: str, embedded_text: str) -> str:
+    """What full-text search indexes: the embedded text plus the file's folder and
+    name, so a file is found by its name without the name shaping its vector."""
+    where = Path(path)
+    return f"{where.parent.name}/{where.name}\n{embedded_text}"
 
 
 class StoreError(Exception):
@@ -179,6 +216,7 @@ class Store:
         self.folder = folder
         self.dim = dim
         self.embedder_key = embedder_key
+        self._vector_index: bool | None = None
         folder.mkdir(parents=True, exist_ok=True)
         self._check_meta()
         try:
@@ -186,6 +224,8 @@ class Store:
             # exist_ok: another process (an ingest, `tuirag watch`) may create them first
             self.chunks = self.db.create_table(CHUNKS, schema=chunks_schema(dim), exist_ok=True)
             self.files = self.db.create_table(FILES, schema=FILES_SCHEMA, exist_ok=True)
+            if "embedded" not in self.chunks.schema.names:  # schema 1: every row has a vector
+                self.chunks.add_columns({"embedded": "true"})
         except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(
                 f"cannot open the index at {folder}: {exc}. "
@@ -209,6 +249,7 @@ class Store:
 
     def refresh(self) -> None:
         """See writes made by another process (the watch daemon) since we opened."""
+        self._vector_index = None
         for table in (self.chunks, self.files):
             with contextlib.suppress(ValueError, RuntimeError):
                 table.checkout_latest()
@@ -289,7 +330,7 @@ class Store:
             batch = unique[start : start + 500]
             arrow = (
                 self.chunks.search()
-                .where(_in("text_hash", batch))
+                .where(f"{_in('text_hash', batch)} AND embedded = true")
                 .select(["text_hash", "vector"])
                 .limit(len(batch) * 50)
                 .to_arrow()
@@ -301,13 +342,87 @@ class Store:
         return found
 
     def chunk_path_keys(self) -> set[str]:
-        return set(self.chunks.to_arrow().column("path_key").to_pylist()) if self.count() else set()
+        """The path_key of every chunk, reading that column only (never the vectors)."""
+        rows = self.count()
+        if not rows:
+            return set()
+        arrow = self.chunks.search().select(["path_key"]).limit(rows).to_arrow()
+        return set(arrow.column("path_key").to_pylist())
+
+    def pending_chunks(self, limit: int) -> list[PendingChunk]:
+        """Up to `limit` chunks still without a vector, those of the newest files first."""
+        waiting = self.count_pending()
+        if not waiting or limit <= 0:
+            return []
+        order = (
+            self.chunks.search()
+            .where("embedded = false")
+            .select(["chunk_id", "mtime_ns", "ordinal"])
+            .limit(waiting)
+            .to_arrow()
+            .to_pylist()
+        )
+        order.sort(key=lambda r: (-r["mtime_ns"], r["ordinal"]))
+        ids = [r["chunk_id"] for r in order[:limit]]
+        rows = (
+            self.chunks.search()
+            .where(_in("chunk_id", ids))
+            .select(["chunk_id", "heading", "text", "text_hash"])
+            .limit(len(ids))
+            .to_arrow()
+            .to_pylist()
+        )
+        rank = {cid: n for n, cid in enumerate(ids)}
+        rows.sort(key=lambda r: rank[r["chunk_id"]])
+        return [PendingChunk(**row) for row in rows]
+
+    def set_vectors(self, chunk_ids: Sequence[str], vectors: np.ndarray) -> None:
+        """Fill in the vectors of these chunks (one commit); chunks deleted since are ignored."""
+        if not chunk_ids:
+            return
+        dim_type = pa.list_(pa.float32(), self.dim)
+        flat = pa.array(np.asarray(vectors, dtype=np.float32).reshape(-1))
+        update = pa.table(
+            {
+                "chunk_id": pa.array(list(chunk_ids), pa.string()),
+                "embedded": pa.array([True] * len(chunk_ids), pa.bool_()),
+                "vector": pa.FixedSizeListArray.from_arrays(flat, type=dim_type),
+            }
+        )
+        self.chunks.merge_insert("chunk_id").when_matched_update_all().execute(update)
+
+    def count_pending(self) -> int:
+        """Chunks written (and full-text searchable) whose vector is not computed yet."""
+        return self.chunks.count_rows("embedded = false")
 
     def delete_chunk_keys(self, keys: Iterable[str]) -> None:
         _delete_keys(self.chunks, list(keys))
 
     def count(self) -> int:
         return self.chunks.count_rows()
+
+    def counts(self) -> IndexCounts:
+        """Files by status and chunks with and without vectors (counts only, no rows)."""
+        files = {s: self.files.count_rows(f"status = '{s}'") for s in ("ok", "failed", "skipped")}
+        chunks = self.count()
+        return IndexCounts(
+            files["ok"], files["failed"], files["skipped"], chunks, chunks - self.count_pending()
+        )
+
+    def problems(self) -> list[FileRecord]:
+        """Failed and skipped files, and indexed ones with a warning, by path."""
+        rows = (
+            self.files.search()
+            .where("reason != ''")
+            .select(["path", "status", "reason"])
+            .limit(max(1, self.files.count_rows()))
+            .to_arrow()
+            .to_pylist()
+        )
+        return sorted(
+            (FileRecord(r["path"], 0, 0, "", r["status"], r["reason"]) for r in rows),
+            key=lambda r: r.path,
+        )
 
     def rows(self, columns: Sequence[str]) -> list[dict[str, Any]]:
         """Every chunk row, with only `columns` (for checks and benchmarks, not queries)."""
@@ -329,8 +444,12 @@ class Store:
             for column in ("path_key", "text_hash"):
                 if not any(column in name for name in indices):
                     self.chunks.create_index(column, config=BTree())
-            if rows >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
-                self.chunks.create_index(metric="cosine", vector_column_name="vector")
+            vectors = rows - self.count_pending()
+            if vectors >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
+                # LanceDB's default partition count: recall@10 1.00 on 100k random vectors,
+                # where 4,096 rows a partition gave 0.89 (docs/PERFORMANCE.md)
+                self.chunks.create_index("vector", config=IvfSq(distance_type="cosine"))
+        self._vector_index = None
         for table in (self.chunks, self.files):
             table.optimize(cleanup_older_than=retention)
 
@@ -342,16 +461,27 @@ class Store:
 
     # ---- search ---------------------------------------------------------
 
+    def has_vector_index(self) -> bool:
+        """Whether the ANN index exists (asked once per refresh or optimize)."""
+        if self._vector_index is None:
+            self._vector_index = any("vector" in i.name for i in self.chunks.list_indices())
+        return self._vector_index
+
     def vector_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+        """The k nearest chunks by cosine: exact below VECTOR_INDEX_MIN_ROWS, else through
+        the ANN index (rows added since it was built are scanned exactly); chunks
+        without a vector yet are skipped."""
         if not self.count():
             return []
-        arrow = (
+        query = (
             self.chunks.search(vector, vector_column_name="vector")
             .distance_type("cosine")  # type: ignore[attr-defined]  # typed as the base builder
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
-            .to_arrow()
         )
+        if self.has_vector_index():
+            query = query.nprobes(NPROBES).refine_factor(REFINE)
+        arrow = query.to_arrow()
         return [
             _hit(row, score=1.0 - row["_distance"], vector_score=1.0 - row["_distance"])
             for row in arrow.to_pylist()
@@ -371,8 +501,8 @@ class Store:
         hits = []
         for row in arrow.to_pylist():
             sim = None
-            if vector is not None:
-                sim = float(np.dot(np.asarray(row.pop("vector"), dtype=np.float32), vector))
+            if vector is not None and (stored := row.pop("vector")) is not None:
+                sim = float(np.dot(np.asarray(stored, dtype=np.float32), vector))
             hits.append(_hit(row, score=row["_score"], vector_score=sim))
         return hits
 
@@ -408,14 +538,3 @@ def _hit(row: dict[str, Any], score: float, vector_score: float | None = None) -
         file_hash=row["file_hash"],
         vector_score=vector_score,
     )
-
-
-def folder_bytes(folder: Path) -> int:
-    """Bytes on disk of every file under `folder`."""
-    return sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
-
-
-def index_folders(data_dir: Path) -> list[Path]:
-    """Every per-embedder index under the data dir (for status)."""
-    root = data_dir / "index"
-    return sorted(p for p in root.iterdir() if (p / "meta.json").exists()) if root.exists() else []

@@ -60,7 +60,12 @@ def run(args: argparse.Namespace) -> int:
         else:  # a log file or a pipe: a line now and then, not a bar
             lines = ProgressLines(out)
             report = indexer.sync(
-                roots, lines.step, force=args.force, on_plan=lines.plan, on_file=lines.taken
+                roots,
+                lines.step,
+                force=args.force,
+                on_plan=lines.plan,
+                on_file=lines.taken,
+                on_embed=lines.embedded,
             )
     _summary(out, report, args.quiet)
     if args.paths and not args.no_save:
@@ -105,7 +110,17 @@ def _with_progress(indexer: Indexer, roots: list[Path], force: bool) -> IngestRe
             rate = chunks / max(time.monotonic() - started, 1e-6)
             bar.update(task, advance=1, rate=f"{rate:.1f} chunks/s")
 
-        return indexer.sync(roots, progress=step, force=force, on_plan=planned)
+        embedding = started
+
+        def embedded(done: int, total: int) -> None:
+            nonlocal embedding, chunks
+            if bar.tasks[task].description != "embedding":  # files are keyword-searchable now
+                embedding, chunks = time.monotonic(), done
+            rate = (done - chunks) / max(time.monotonic() - embedding, 1e-6)
+            desc = "embedding"
+            bar.update(task, description=desc, total=total, completed=done, rate=f"{rate:.1f}/s")
+
+        return indexer.sync(roots, progress=step, force=force, on_plan=planned, on_embed=embedded)
 
 
 class ProgressLines:
@@ -142,6 +157,13 @@ class ProgressLines:
             rate = self.chunks / max(now - self.started, 1e-6)
             self.out.print(f"indexed {self.done} of {self.total} files ({rate:.1f} chunks/s)")
 
+    def embedded(self, done: int, total: int) -> None:
+        """Called after each batch of vectors; the files are keyword-searchable already."""
+        now = self.clock()
+        if done < total and now - self.last >= self.seconds:
+            self.last = now
+            self.out.print(f"embedded {done:,} of {total:,} chunks (keyword search works now)")
+
 
 def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
     # indexed files can carry a warning too (e.g. scanned pages left out)
@@ -165,7 +187,11 @@ def _summary(out: Console, report: IngestReport, quiet: bool) -> None:
         f"{report.count('skipped')} skipped in {report.seconds:.1f}s"
     )
     if indexed == 0 and removed == 0 and unchanged:
-        line += " — nothing changed, nothing re-embedded"
+        line += (
+            f" — resumed: embedded {report.vectors} chunks an interrupted run left"
+            if report.vectors
+            else " — nothing changed, nothing re-embedded"
+        )
     out.print(line)
     if report.skipped:
         reasons = ", ".join(f"{n} {why}" for why, n in report.skipped.most_common())

@@ -18,7 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuirag.backends.store import folder_bytes, index_folders
+    from tuirag.backends.index_dirs import folder_bytes, index_folders
 
     svc = services(args)
     current = svc.store.folder

@@ -1,4 +1,4 @@
-"""Show what is indexed: files, chunks, size on disk, embedder, last update, failures."""
+"""Show what is indexed: files, chunks, vectors, size on disk, last change, a running ingest."""
 
 from __future__ import annotations
 
@@ -6,12 +6,15 @@ import argparse
 import json
 import time
 from collections import Counter
+from pathlib import Path
+from typing import Any
 
 from rich.text import Text
 
+from tuirag.backends.index_dirs import folder_bytes, index_folders
 from tuirag.cli.common import services
 from tuirag.cli.output import console
-from tuirag.ingest import syncstate, watchstate
+from tuirag.ingest import summary, watchstate
 from tuirag.text import human_bytes
 
 
@@ -20,48 +23,70 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tuirag.backends.store import folder_bytes, index_folders
-
+    """Read the summary the index's writer keeps; open the index (and the model) only
+    for an index written before summaries, or never opened with these settings."""
     svc = services(args)
-    store = svc.store
-    records = store.file_records()
-    by_status = Counter(r.status for r in records.values())
-    state = syncstate.read(store.folder)
-    # failed and skipped files, and indexed ones with a warning (scanned pages left out)
-    problems = sorted((r for r in records.values() if r.reason), key=lambda r: r.path)
-    others = [f for f in index_folders(svc.data_dir) if f != store.folder]
-    info = {
-        "index": str(store.folder),
-        "embedder": svc.embedder.label,
-        "files": by_status.get("ok", 0),
-        "chunks": store.count(),
-        "failed": by_status.get("failed", 0),
-        "skipped": by_status.get("skipped", 0),
-        "size_bytes": store.disk_bytes(),
-        "last_update": state.get("last_update"),
-        "not_considered": state.get("skipped", {}),
-        "problems": [{"path": r.path, "status": r.status, "reason": r.reason} for r in problems],
+    folder = svc.index_folder()
+    found = summary.read(folder) if folder is not None else None
+    if folder is None or found is None:
+        store = svc.store
+        folder = store.folder
+        found = summary.collect(store, summary.Summary(embedder=svc.embedder.label))
+    others = [f for f in index_folders(svc.data_dir) if f != folder]
+    progress = found.progress
+    info: dict[str, Any] = {
+        "index": str(folder),
+        "embedder": found.embedder,
+        "files": found.files,
+        "chunks": found.chunks,
+        "embedded": found.embedded,
+        "failed": found.failed,
+        "skipped": found.skipped + found.unsupported,
+        "size_bytes": folder_bytes(folder),
+        "last_update": found.last_change,
+        "not_considered": found.not_considered,
+        "problems": found.problems,
+        "ingest": None if progress is None else {**vars(progress), "running": progress.alive},
         "other_indexes": [str(f) for f in others],
         "folders": svc.settings.index.folders,
-        "watch": watchstate.read(store.folder),
+        "watch": watchstate.read(folder),
     }
     if args.json:
         print(json.dumps(info, indent=2, ensure_ascii=False))
         return 0
+    _print(info, others)
+    return 0
+
+
+def _print(info: dict[str, Any], others: list[Path]) -> None:
     out = console()
-    when = (
-        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(info["last_update"]))
-        if info["last_update"]
-        else "never"
-    )
     out.print(f"index      {info['index']}")
     out.print(f"embedder   {info['embedder']}")
     out.print(
-        f"files      {info['files']} indexed, {info['failed']} failed, {info['skipped']} skipped"
+        f"files      {info['files']:,} indexed, {info['failed']:,} failed, "
+        f"{info['skipped']:,} skipped"
     )
-    out.print(f"chunks     {info['chunks']}")
+    chunks, embedded = info["chunks"], info["embedded"]
+    line = f"chunks     {chunks:,}"
+    if embedded < chunks:
+        line += f", embedded {embedded:,} of {chunks:,} (the rest are found by keyword only)"
+    out.print(line)
     out.print(f"on disk    {human_bytes(info['size_bytes'])}")
-    out.print(f"updated    {when}")
+    out.print(f"updated    {_when(info['last_update'])}")
+    if (ingest := info["ingest"]) is not None:
+        unit = "files" if ingest["phase"] == "parsing" else "chunks"
+        step = f"{ingest['phase']} {ingest['done']:,} of {ingest['total']:,} {unit}"
+        if ingest["running"]:
+            since = _when(ingest["since"])
+            out.print(f"ingest     running: pid {ingest['pid']}, {step}, since {since}")
+        else:
+            out.print(
+                Text(
+                    f"ingest     interrupted (pid {ingest['pid']} is gone) at {step}; "
+                    "the next `tuirag ingest` or `tuirag watch` resumes it",
+                    style="yellow",
+                )
+            )
     if info["folders"]:
         out.print(f"folders    {', '.join(info['folders'])}")
     if info["watch"]:
@@ -73,14 +98,17 @@ def run(args: argparse.Namespace) -> int:
             f"{n} {why}" for why, n in Counter(info["not_considered"]).most_common()
         )
         out.print(Text(f"not indexed by rule: {reasons}"))
-    for p in problems:
-        label = "warning" if p.status == "ok" else p.status
+    for p in info["problems"]:
+        label = "warning" if p["status"] == "ok" else p["status"]
         out.print(
-            Text(f"{label}: ", style="red" if p.status == "failed" else "yellow")
-            + Text(f"{p.path}: {p.reason}")
+            Text(f"{label}: ", style="red" if p["status"] == "failed" else "yellow")
+            + Text(f"{p['path']}: {p['reason']}")
         )
     for other in others:
         size = human_bytes(folder_bytes(other))
         note = f"another index (other embedding model): {other} ({size}); `tuirag prune`"
         out.print(Text(note, style="dim"))
-    return 0
+
+
+def _when(stamp: float | None) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(stamp)) if stamp else "never"

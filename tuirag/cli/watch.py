@@ -28,7 +28,7 @@ from tuirag.cli.output import console
 from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
-from tuirag.ingest.events import Done, Idle, IndexEvent, Notice, Stopped
+from tuirag.ingest.events import Done, Embedding, Idle, IndexEvent, Notice, Stopped
 from tuirag.paths import resolved
 from tuirag.text import strip_controls
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
 LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
+RELEASE_MODEL_S = 30.0  # idle this long, the embedding model is freed (reloads in ~1 s)
 RELOAD = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []  # no SIGHUP on Windows
 
 
@@ -71,7 +72,7 @@ def run(args: argparse.Namespace) -> int:
     store = svc.store  # a broken index or missing model fails here, as one line
     log = _Log(out, args.quiet)
     log.line(Text(f"watching {', '.join(map(str, folders))}; index {store.folder}", style="dim"))
-    indexer = svc.background_indexer(folders, log)
+    indexer = svc.background_indexer(folders, log, release_model_s=RELEASE_MODEL_S)
     follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
     wake = threading.Event()
     received: set[int] = set()
@@ -154,16 +155,21 @@ class _Log:
             if self.quiet and event.level == "info":
                 return
             self.line(Text(strip_controls(event.message), style=LEVELS.get(event.level, "")))
+        elif isinstance(event, Embedding) and not self.quiet:
+            self.line(Text(f"embedded {event.done:,} of {event.total:,} chunks", style="dim"))
         elif isinstance(event, Stopped):
             self.died = True
             self.line(Text(strip_controls(event.message), style=LEVELS["error"]))
         elif isinstance(event, Idle) and not self.quiet:
-            self.line(Text(f"up to date: {event.files} files, {event.chunks} chunks", style="dim"))
+            state = f"up to date: {event.files:,} files, {event.chunks:,} chunks"
+            if event.embedded < event.chunks:
+                state += f" (embedded {event.embedded:,} of {event.chunks:,})"
+            self.line(Text(state, style="dim"))
 
 
 def watch_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:
     """`doctor` lines: a running watcher's polled folders, and folders that will be polled."""
-    from tuirag.backends.store import index_folders
+    from tuirag.backends.index_dirs import index_folders
     from tuirag.ingest.watcher import NETWORK_FS, filesystem_type, inotify_watch_limit
 
     lines: list[tuple[bool | None, str, str]] = []

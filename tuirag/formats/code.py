@@ -1,9 +1,11 @@
 """Source code: one section per symbol (function, class, method), found with tree-sitter.
 
-Each section starts with a visible header naming the file, line range, language
-and symbol (`# util/config.py:42-60 · python · def parse_config`), which the
-chunker repeats on every piece of a symbol too large for one chunk; the symbol's
-qualified name is the section's heading. A class larger than `class_chars`
+Each section starts with a visible header naming the language and symbol
+(`# python · def parse_config`), which the chunker repeats on every piece of a
+symbol too large for one chunk; the symbol's qualified name is the section's
+heading. The header holds no file name or line numbers: those are the chunk's
+locator, kept beside it, so a rename or an inserted line leaves the text (and its
+stored vector) unchanged. A class larger than `class_chars`
 (option, default 1200) is cut into its head and one section per method. Code
 between symbols (imports, constants) becomes its own sections. Grammars come from
 the per-language tree-sitter packages, which ship compiled parsers (nothing is
@@ -286,16 +288,16 @@ def find_symbols(lang: Language, source: bytes, class_chars: int = 1200) -> list
 
 class CodePlugin(FormatPlugin):
     name = "code"
+    version = "2"  # 2: headers without file name and line range
     extensions = tuple(sorted({*PARSED, *WINDOWED}))
     priority = 20
 
     def load(self, path: Path) -> Iterable[Section]:
         text = read_text(path)
         lines = text.split("\n")
-        shown = f"{path.parent.name}/{path.name}" if path.parent.name else path.name
         lang = _language(path)
         if lang is None:
-            yield from self._windows(lines, shown, _windowed_language(path))
+            yield from self._windows(lines, _windowed_language(path))
             return
         class_chars = int(self.options.get("class_chars", 1200))
         symbols = find_symbols(lang, text.encode("utf-8"), class_chars)
@@ -303,14 +305,12 @@ class CodePlugin(FormatPlugin):
         for symbol in symbols:
             if symbol.start < pos:  # inside a symbol already emitted (nested, overlapping)
                 continue
-            yield from self._gap(lines, pos, symbol.start, shown, lang)
-            yield _section(lines, symbol.start, symbol.end, shown, lang.name, lang.comment, symbol)
+            yield from self._gap(lines, pos, symbol.start, lang)
+            yield _section(lines, symbol.start, symbol.end, lang.name, lang.comment, symbol)
             pos = symbol.end + 1
-        yield from self._gap(lines, pos, len(lines), shown, lang)
+        yield from self._gap(lines, pos, len(lines), lang)
 
-    def _gap(
-        self, lines: list[str], start: int, stop: int, shown: str, lang: Language
-    ) -> Iterator[Section]:
+    def _gap(self, lines: list[str], start: int, stop: int, lang: Language) -> Iterator[Section]:
         """Code between symbols, if it has more than braces and blank lines."""
         body = lines[start:stop]
         while body and not body[-1].strip():
@@ -320,24 +320,24 @@ class CodePlugin(FormatPlugin):
             body.pop(0)
             start += 1
         if body and re.search(r"\w", "\n".join(body)):
-            yield _section(lines, start, stop - 1, shown, lang.name, lang.comment, None)
+            yield _section(lines, start, stop - 1, lang.name, lang.comment, None)
 
-    def _windows(self, lines: list[str], shown: str, language: str) -> Iterator[Section]:
+    def _windows(self, lines: list[str], language: str) -> Iterator[Section]:
         size = int(self.options.get("window_lines", 60))
         comment = "#" if language in ("ruby", "perl", "r", "shell", "make", "dockerfile") else "//"
         for start in range(0, len(lines), size):
             stop = min(len(lines), start + size) - 1
             if "".join(lines[start : stop + 1]).strip():
-                yield _section(lines, start, stop, shown, language, comment, None)
+                yield _section(lines, start, stop, language, comment, None)
 
 
 def _section(
-    lines: list[str], start: int, end: int, shown: str, language: str, comment: str,
+    lines: list[str], start: int, end: int, language: str, comment: str,
     symbol: Symbol | None,
 ) -> Section:  # fmt: skip
     while end > start and not lines[end].strip():
         end -= 1
-    parts = [f"{shown}:{start + 1}-{end + 1}", language]
+    parts = [language]
     if symbol is not None:
         parts.append(f"{symbol.label} {symbol.name}")
     meta: dict[str, Any] = {"language": language}

@@ -30,7 +30,9 @@ Folder commands given meanwhile wait until then (the other process watches its o
 folders).
 
 Order: observers start, then the reconcile scan (Indexer.sync) catches what changed
-while nothing watched, then queued events are indexed. A file created during the
+while nothing watched, then queued events are indexed. Files are written keyword
+searchable first; their vectors are filled in one batch at a time whenever no event
+or command waits (Embedding events say how far), newest files first. A file created during the
 scan is listed by the scan or queued by the observer, or both; the second look
 finds it unchanged. Every write happens on this one thread, so scan and events
 never race. Periodic reconcile scans (watch.reconcile_minutes) repair any event
@@ -54,6 +56,7 @@ from tuirag.config import WatchSettings
 from tuirag.ingest import watchstate
 from tuirag.ingest.events import (
     Done,
+    Embedding,
     Idle,
     IndexEvent,
     Indexing,
@@ -74,6 +77,7 @@ log = logging.getLogger(__name__)
 BATCH_PATHS = 256  # paths handed to the indexer at once; its own batches bound memory
 OPTIMIZE_EVERY_S = 120.0  # compact and refresh the text index at most this often after edits
 MAX_BACKOFF_S = 60.0
+CLEANUP_AFTER_S = 330.0  # after an optimize: its retention (5 min) plus a margin
 
 
 class _Stopped(Exception):
@@ -105,6 +109,7 @@ class BackgroundIndexer:
         supervise_s: float = 2.0,
         refresh_s: float = 2.0,
         watcher_factory: type[Watcher] = Watcher,
+        release_model_s: float | None = None,
     ) -> None:
         self.store = store
         self.watch = watch
@@ -119,6 +124,9 @@ class BackgroundIndexer:
         self.supervise_s = supervise_s
         self.refresh_s = refresh_s
         self.watcher_factory = watcher_factory
+        # `tuirag watch` frees the embedding model after this long idle (the app keeps
+        # it: its searches embed questions)
+        self.release_model_s = release_model_s
         opts = watch
         self.reconcile_s = opts.reconcile_minutes * 60
         self._queue = ChangeQueue(
@@ -132,6 +140,7 @@ class BackgroundIndexer:
         self._indexer: Indexer | None = None
         self._watcher: Watcher | None = None
         self._dirty = False
+        self._unembedded = True  # chunks may be waiting for vectors (checked on start)
         self._failures = 0
         self._modes: dict[str, str] | None = None
         self.writer_pid: int | None = None
@@ -230,7 +239,7 @@ class BackgroundIndexer:
     def _become_writer(self, lock: WriterLock) -> None:
         """Take the writer lock; while another process has it, refresh as a reader."""
         store = self.store
-        chunks = -1
+        chunks = (-1, -1)
         while True:
             try:
                 lock.acquire()
@@ -241,9 +250,10 @@ class BackgroundIndexer:
                     who = f"pid {holder}" if holder else "another process"
                     self._publish(Notice(f"indexing is done by {who}; showing its updates"))
                 store.refresh()
-                if (count := store.count()) != chunks:
-                    chunks = count
-                    self._publish(Idle(store.file_count(), chunks))
+                counts = store.counts()
+                if (counts.chunks, counts.embedded) != chunks:
+                    chunks = (counts.chunks, counts.embedded)
+                    self._publish(Idle(counts.files, counts.chunks, counts.embedded))
                 self._wait(self.refresh_s)
                 continue
             if self.writer_pid is not None:
@@ -266,6 +276,8 @@ class BackgroundIndexer:
         next_reconcile = now + self.reconcile_s if self.reconcile_s > 0 else float("inf")
         next_supervise = now + self.supervise_s
         optimize_after = now
+        cleanup_at = float("inf")
+        release_at = now + (self.release_model_s or float("inf"))  # an idle model is freed
         while True:
             with self._cond:
                 while True:
@@ -275,6 +287,9 @@ class BackgroundIndexer:
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
                         timers.append(optimize_after)
+                    timers += [cleanup_at, release_at]
+                    if self._unembedded and not len(self._queue):
+                        timers.append(now)  # vectors to fill in: no sleeping
                     due_in = self._queue.next_due_in(now)
                     if due_in is not None:
                         timers.append(now + due_in)
@@ -314,6 +329,31 @@ class BackgroundIndexer:
                 optimize_after = now + OPTIMIZE_EVERY_S
                 self._dirty = False
                 self._guarded(self._indexer_or_new().store.optimize, [])
+                cleanup_at = now + CLEANUP_AFTER_S
+            elif cleanup_at <= now and not self.pending:
+                # versions kept for readers by the last optimize are old enough now:
+                # without this pass they stay on disk until the next edit
+                cleanup_at = float("inf")
+                self._guarded(self._indexer_or_new().store.optimize, [])
+            worked = bool(commands or overflow or due)
+            if self._unembedded and not self.pending and not self._commands:
+                self._guarded(self._embed_batch, [])
+                worked = True
+            if worked:
+                release_at = now + (self.release_model_s or float("inf"))
+            elif now >= release_at:
+                release_at = float("inf")
+                self._indexer_or_new().embedder.release()
+
+    def _embed_batch(self) -> None:
+        """Fill in one batch of missing vectors (newest files first), then yield to events."""
+        indexer = self._indexer_or_new()
+        embedded = indexer.embed_pending(lambda n, m: self._publish(Embedding(n, m)), 1)
+        if embedded:
+            self._dirty = True  # compact the small commits when idle
+        else:
+            self._unembedded = False
+            self._publish_idle()
 
     def _guarded(self, work: Callable[[], object], retry: list[tuple[str, Kind]]) -> None:
         """Run one step; on failure report it, back off, and queue its paths again."""
@@ -347,6 +387,7 @@ class BackgroundIndexer:
         self._done(indexer.index_paths(files))
         if trees:  # counted by the files in them, not "0 of 1" for a folder
             self._counted(partial(indexer.resync, trees))
+        self._unembedded = True
 
     def _done(self, outcomes: list[FileOutcome]) -> None:
         for outcome in outcomes:
@@ -363,8 +404,10 @@ class BackgroundIndexer:
         live = [f for f in self.folders if f.is_dir()]
         for folder in set(self.folders) - set(live):
             self._publish(Notice(f"{folder} does not exist; its files leave the index", "warning"))
-        count = self._counted(partial(self._indexer_or_new().sync, self.folders, force=force))
+        sync = partial(self._indexer_or_new().sync, self.folders, force=force, embed=False)
+        count = self._counted(sync)
         self._dirty = False  # sync optimized
+        self._unembedded = True
         self._publish_idle()
         log.debug("%s reconcile done: %d files considered", why, count)
 
@@ -394,8 +437,8 @@ class BackgroundIndexer:
         return count
 
     def _publish_idle(self) -> None:
-        store = self._indexer_or_new().store
-        self._publish(Idle(store.file_count(), store.count()))
+        counts = self._indexer_or_new().store.counts()
+        self._publish(Idle(counts.files, counts.chunks, counts.embedded))
 
     def _run_command(self, command: _Command) -> None:
         assert self._watcher is not None
@@ -405,6 +448,7 @@ class BackgroundIndexer:
             else:
                 indexer = self._indexer_or_new()
                 self._counted(partial(indexer.resync, [command.path], force=command.force))
+                self._unembedded = True
                 self._publish_idle()
             return
         path = command.path

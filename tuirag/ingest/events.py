@@ -32,9 +32,16 @@ class Done:
 
 
 @dataclass(frozen=True, slots=True)
+class Embedding:
+    done: int  # chunks with a vector so far
+    total: int  # chunks in the index
+
+
+@dataclass(frozen=True, slots=True)
 class Idle:
     files: int
     chunks: int
+    embedded: int  # chunks with a vector; the rest are found by keyword only for now
 
 
 NoticeLevel = Literal["info", "warning", "error"]
@@ -57,5 +64,5 @@ class Stopped:
         return f"background indexing stopped: {self.error}"
 
 
-IndexEvent = Queued | Indexing | Done | Idle | Notice | Stopped
+IndexEvent = Queued | Indexing | Done | Embedding | Idle | Notice | Stopped
 Listener = Callable[[IndexEvent], None]

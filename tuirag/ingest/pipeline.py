@@ -1,22 +1,29 @@
-"""The ingest pipeline: hash check → plugin → chunker → batched embed → store.
+"""The ingest pipeline: hash check → plugin → chunker → store, then embed → store.
 
-The CLI, the watcher and the tests all drive this one `Indexer`. It is the only
-writer of an index; every batch is written in an order that lets the next run
-repair a crash at any point (see `_flush`).
+Keyword first, vectors after: a batch of parsed files is written at once, with the
+vectors already stored for the same texts (edits and renames) and without the rest,
+so it is full-text searchable in seconds; `embed_pending` then fills in the missing
+vectors, newest files first. The vector-less rows are the work list, so a killed
+run resumes where it stopped. The CLI, the watcher and the tests all drive this one
+`Indexer`. It is the only writer of an index; every batch is written in an order
+that lets the next run repair a crash at any point (see `_flush`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+import numpy as np
+
 from tuirag.backends.embedder import Embedder
 from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
-from tuirag.ingest import syncstate
+from tuirag.ingest import summary
 from tuirag.ingest.chunker import CHUNKER_VERSION, Chunker
 from tuirag.ingest.ignore import IgnoreRules, secret_in_text
 from tuirag.ingest.parse import ParseFailed, parse_file
@@ -28,8 +35,11 @@ from tuirag.types import Chunk, FileOutcome, OutcomeStatus, RecordStatus, Sectio
 
 BATCH_CHUNKS = 256
 BATCH_FILES = 64
+NO_PLUGIN = "no plugin for this file type"
+EMBED_BATCH = 128  # chunks embedded and written per commit while filling in vectors
 
 Progress = Callable[[FileOutcome], None]
+EmbedProgress = Callable[[int, int], None]  # (embedded so far, chunks in the index)
 
 
 @dataclass
@@ -37,6 +47,7 @@ class IngestReport:
     outcomes: list[FileOutcome] = field(default_factory=list)
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> files not considered
     seconds: float = 0.0
+    vectors: int = 0  # chunks given a vector by this run (resumed ones included)
 
     def count(self, status: OutcomeStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)
@@ -68,9 +79,15 @@ def file_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def embed_input(chunk: Chunk) -> str:
-    """What gets embedded: the heading path gives a chunk its context."""
-    return f"{chunk.heading}\n{chunk.text}" if chunk.heading else chunk.text
+def embed_input(heading: str, text: str) -> str:
+    """What gets embedded, in one place: what the chunk says (its heading path and
+    text), never where it sits (file path, line numbers), so a rename or a line
+    inserted above reuses the stored vector."""
+    return f"{heading}\n{text}" if heading else text
+
+
+def text_hash(embedded_text: str) -> str:
+    return hashlib.blake2b(embedded_text.encode(), digest_size=16).hexdigest()
 
 
 class Indexer:
@@ -95,6 +112,9 @@ class Indexer:
         self.parse = parse
         self._pending: list[_Pending] = []
         self._touched: list[FileRecord] = []  # unchanged content, new mtime: record only
+        self._summary = summary.read(store.folder) or summary.Summary()
+        self._summary_at = 0.0  # when summary.json was last written
+        self._progress: summary.Progress | None = None
 
     # ---- public entry points ------------------------------------------
 
@@ -105,15 +125,84 @@ class Indexer:
         force: bool = False,
         on_plan: Callable[[int], None] | None = None,
         on_file: Callable[[Path], None] | None = None,
+        embed: bool = True,
+        on_embed: EmbedProgress | None = None,
     ) -> IngestReport:
-        """Make the index match the files under `roots`: add, update and remove."""
+        """Make the index match the files under `roots`: add, update and remove.
+
+        With `embed`, then compute every missing vector; the background indexer
+        passes False and fills them in between events instead."""
         started = time.monotonic()
         report = self.resync(roots, progress, force, on_plan, on_file)
         self._sweep_orphans()
-        self.store.optimize()
+        if any(o.status != "unchanged" for o in report.outcomes) or not self.store.has_fts():
+            self.store.optimize()  # the text index first: keyword search before any vector
+        self._summary.not_considered = dict(report.skipped)
+        self._summary.unsupported = sum(
+            1 for o in report.outcomes if o.status == "skipped" and o.reason == NO_PLUGIN
+        )
+        self.write_summary()
+        if embed:
+            report.vectors = self.embed_pending(on_embed)
+            if report.vectors:
+                self.store.optimize()
         report.seconds = time.monotonic() - started
-        syncstate.write(self.store.folder, report.skipped, report.seconds)
+        self.write_summary()
         return report
+
+    def embed_pending(
+        self,
+        progress: EmbedProgress | None = None,
+        max_batches: int | None = None,
+    ) -> int:
+        """Compute the vectors still missing, newest files first, a commit per batch.
+
+        Returns how many chunks got a vector. Safe to kill at any point: a batch is
+        one commit, and what is left stays vector-less for the next call.
+        """
+        done = batches = 0
+        total = self.store.count()
+        since = time.time()
+        if waiting := self.store.count_pending():
+            pid = os.getpid()
+            self._progress = summary.Progress(pid, "embedding", total - waiting, total, since)
+            self.write_summary(throttle=max_batches is not None)
+        while max_batches is None or batches < max_batches:
+            pending = self.store.pending_chunks(EMBED_BATCH)
+            if not pending:
+                break
+            inputs = [embed_input(p.heading, p.text) for p in pending]
+            known = self.store.vectors_for([p.text_hash for p in pending])
+            missing = {p.text_hash: t for p, t in zip(pending, inputs, strict=True)}
+            missing = {h: t for h, t in missing.items() if h not in known}
+            if missing:
+                fresh = self.embedder.embed_documents(list(missing.values()))
+                known.update(zip(missing, fresh, strict=True))
+            vectors = np.stack([known[p.text_hash] for p in pending])
+            self.store.set_vectors([p.chunk_id for p in pending], vectors)
+            done += len(pending)
+            batches += 1
+            embedded = total - self.store.count_pending()
+            self._progress = summary.Progress(os.getpid(), "embedding", embedded, total, since)
+            self.write_summary(throttle=True)
+            if progress:
+                progress(embedded, total)
+        self._progress = None
+        if done:
+            self.write_summary()
+        return done
+
+    def write_summary(self, changed: bool = False, throttle: bool = False) -> None:
+        """Rewrite summary.json for `status` (at most once a second with `throttle`)."""
+        now = time.time()
+        if changed:
+            self._summary.last_change = now
+        if throttle and now - self._summary_at < 1.0:
+            return
+        self._summary.embedder = self.embedder.label
+        self._summary.progress = self._progress
+        summary.write(self.store.folder, summary.collect(self.store, self._summary))
+        self._summary_at = now
 
     def resync(
         self,
@@ -141,22 +230,29 @@ class Indexer:
         records = self.store.file_records()
         on_disk = {str(p) for p in found.files}
         gone = [p for p in records if p not in on_disk and within(Path(p), roots)]
+        total = len(found.files) + len(gone)
         if on_plan:
-            on_plan(len(found.files) + len(gone))
+            on_plan(total)
+        since = time.time()
 
         def steps() -> Iterator[FileOutcome]:
-            for path in found.files:
+            for n, path in enumerate(found.files):
                 if on_file:
                     on_file(path)
+                self._progress = summary.Progress(os.getpid(), "parsing", n, total, since)
+                self.write_summary(throttle=True)
                 yield from self._consider(path, records.get(str(path)), force)
             yield from self._flush()
             # removals last, so a renamed file's vectors are still there to be reused
             yield from self.remove(gone)
 
-        for outcome in steps():
-            report.outcomes.append(outcome)
-            if progress:
-                progress(outcome)
+        try:
+            for outcome in steps():
+                report.outcomes.append(outcome)
+                if progress:
+                    progress(outcome)
+        finally:
+            self._progress = None
         return report
 
     def index_paths(self, paths: Iterable[Path]) -> list[FileOutcome]:
@@ -179,6 +275,8 @@ class Indexer:
             outcomes.extend(self._consider(path, records.get(str(path)), force=False))
         outcomes.extend(self._flush())
         outcomes.extend(self.remove(gone))
+        if outcomes:
+            self.write_summary()
         return outcomes
 
     def remove(self, paths: Iterable[str]) -> list[FileOutcome]:
@@ -188,6 +286,7 @@ class Indexer:
             return []
         self.store.delete_files(paths)
         self.store.delete_chunks(paths)
+        self.write_summary(changed=True, throttle=True)
         return [FileOutcome(path=p, status="removed") for p in paths]
 
     def forget(self, target: Path, keep: Iterable[Path] = ()) -> list[FileOutcome]:
@@ -201,6 +300,7 @@ class Indexer:
         ]
         outcomes = self.remove(paths)
         self.store.optimize()
+        self.write_summary()
         return outcomes
 
     # ---- one file ------------------------------------------------------
@@ -218,7 +318,7 @@ class Indexer:
             return [FileOutcome(str(path), "failed", reason=f"cannot stat: {exc.strerror}")]
         plugin = self.registry.for_path(path)
         if plugin is None:
-            return [FileOutcome(str(path), "skipped", reason="no plugin for this file type")]
+            return [FileOutcome(str(path), "skipped", reason=NO_PLUGIN)]
         version = self.parser_version(plugin.name)
         same_version = record is not None and record.parser_version == version
         if (
@@ -291,46 +391,55 @@ class Indexer:
     # ---- batches --------------------------------------------------------
 
     def _flush(self) -> list[FileOutcome]:
-        """Embed the pending files and write them as one batch (see Store.write_batch)."""
+        """Write the pending files, with the vectors already stored for their texts.
+
+        Chunks whose text has no stored vector are written without one (full-text
+        searchable at once); `embed_pending` fills them in. Order: drop their file
+        records, drop their old chunks, add the new chunks, write the new records.
+        A crash anywhere leaves files without a record, which the next run re-indexes
+        (deleting any partial chunks first).
+        """
         pending, self._pending = self._pending, []
         touched, self._touched = self._touched, []
         if not pending:
             self.store.put_files(touched)
             return []
-        inputs = [embed_input(c) for p in pending for c in p.chunks]
-        hashes = [hashlib.blake2b(t.encode(), digest_size=16).hexdigest() for t in inputs]
+        inputs = [embed_input(c.heading, c.text) for p in pending for c in p.chunks]
+        hashes = [text_hash(t) for t in inputs]
         known = self.store.vectors_for(hashes)
-        missing = sorted(
-            {h: t for h, t in zip(hashes, inputs, strict=True) if h not in known}.items()
-        )
-        if missing:
-            fresh = self.embedder.embed_documents([t for _, t in missing])
-            known.update({h: v for (h, _), v in zip(missing, fresh, strict=True)})
         records: list[FileRecord] = []
         rows: list[NewChunk] = []
         outcomes: list[FileOutcome] = []
         i = 0
-        new_hashes = {h for h, _ in missing}
         for item in pending:
             rec = replace(item.record, chunks=len(item.chunks))
             records.append(rec)
-            embedded = 0
+            new = set()
             for chunk in item.chunks:
                 h = hashes[i]
-                embedded += h in new_hashes
-                new_hashes.discard(h)
-                rows.append(NewChunk(rec, chunk, inputs[i], h, known[h]))
+                vector = known.get(h)
+                if vector is None:
+                    new.add(h)
+                rows.append(NewChunk(rec, chunk, inputs[i], h, vector))
                 i += 1
             status: OutcomeStatus = "indexed" if rec.status == "ok" else rec.status
             outcomes.append(
-                FileOutcome(rec.path, status, len(item.chunks), embedded, reason=rec.reason)
+                FileOutcome(rec.path, status, len(item.chunks), len(new), reason=rec.reason)
             )
         self.store.write_batch(records, rows, touched)
+        self.write_summary(changed=True, throttle=True)
         return outcomes
 
     def _sweep_orphans(self) -> None:
-        """Chunks whose file has no record (a crash mid-batch, or forget) are removed."""
-        records = {path_key(p) for p in self.store.file_records()}
-        orphans = self.store.chunk_path_keys() - records
+        """Chunks whose file has no record (a crash mid-batch, or forget) are removed.
+
+        Only when the chunk count says there are some: the usual no-op sync then
+        reads no chunk rows at all, whatever the size of the index.
+        """
+        records = self.store.file_records()
+        if self.store.count() == sum(r.chunks for r in records.values() if r.status == "ok"):
+            return
+        keys = {path_key(p) for p in records}
+        orphans = self.store.chunk_path_keys() - keys
         if orphans:
             self.store.delete_chunk_keys(orphans)

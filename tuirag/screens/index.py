@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
 from tuirag.errors import UserError
-from tuirag.ingest.events import Done, Idle, IndexEvent, Indexing, Queued
+from tuirag.ingest.events import Done, Embedding, Idle, IndexEvent, Indexing, Queued
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import short_path, untrusted
@@ -113,6 +113,12 @@ class IndexScreen(Screen[None]):
             bar.update(total=max(event.total, 1), progress=event.done)
             self.query_one("#index-state", Static).update(
                 untrusted(f"indexing {event.done} of {event.total}: {short_path(event.path)}")
+            )
+        elif isinstance(event, Embedding):
+            bar.display = True
+            bar.update(total=max(event.total, 1), progress=event.done)
+            self.query_one("#index-state", Static).update(
+                f"embedded {event.done:,} of {event.total:,} chunks (found by keyword meanwhile)"
             )
         elif isinstance(event, Done):
             self.pending.discard(event.outcome.path)

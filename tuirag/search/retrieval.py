@@ -8,7 +8,7 @@ on the public eval set in every group (docs/PERFORMANCE.md, "Retrieval quality")
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -35,12 +35,20 @@ class SearchResult:
 
 class Retriever:
     def __init__(
-        self, store: Store, embedder: Embedder, rrf_k: int = 60, bm25_weight: float = 1.0
+        self,
+        store: Store,
+        embedder: Callable[[], Embedder],
+        rrf_k: int = 60,
+        bm25_weight: float = 1.0,
     ) -> None:
         self.store = store
-        self.embedder = embedder
+        self._embedder = embedder  # called only by vector and hybrid search: fts loads no model
         self.rrf_k = rrf_k
         self.bm25_weight = bm25_weight
+
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder()
 
     def search(self, query: str, k: int = 5, mode: str = "hybrid") -> SearchResult:
         started = time.perf_counter()
@@ -49,7 +57,7 @@ class Retriever:
         if mode != "vector" and not self.store.has_fts() and self.store.count():
             warning = "full-text index not built yet; using vector search only"
             mode = "vector"
-        if mode == "hybrid" and not self.embedder.multilingual and mostly_cjk(query):
+        if mode == "hybrid" and mostly_cjk(query) and not self.embedder.multilingual:
             # An English-only model's vectors of Chinese text are near noise: on the
             # eval set, full-text alone ranked Chinese answers first far more often.
             notes.append(
@@ -57,6 +65,16 @@ class Retriever:
                 "embedding model is English-only; pick a multilingual embedder.model)"
             )
             mode = "fts"
+        if mode != "fts" and (waiting := self.store.count_pending()):
+            total = self.store.count()
+            notes.append(
+                f"embedded {total - waiting:,} of {total:,} chunks so far: "
+                + (
+                    "the rest are ranked by keyword (BM25) only"
+                    if mode == "hybrid"
+                    else "vector search sees only those (try --mode hybrid or fts)"
+                )
+            )
         if mode == "fts":
             hits = self.store.text_search(query, k)
         else:

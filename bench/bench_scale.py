@@ -1,0 +1,433 @@
+#!/usr/bin/env python3
+"""Scale: keyword-first freshness, memory of ingest / no-op re-ingest / idle watch,
+reconcile of a big tree, and ANN recall on real vectors.
+
+Parts (each in its own child process, so every peak RSS belongs to one job):
+  fresh     a folder of new Markdown files through the real pipeline: seconds until
+            every file is full-text searchable (keyword phase), then until every
+            chunk has its vector, against the bare embedder on the same texts
+  ingest    peak RSS of `tuirag ingest` on that folder (model, parser child excluded)
+  watch     RSS of `tuirag watch` over that index, idle for 45 s after its scan and vectors
+  noop      peak RSS and seconds of a no-op `tuirag ingest` over synthetic indexes of
+            growing size (files on disk whose records match, random vectors): what a
+            restart or periodic reconcile costs; the biggest is the 100k-file tree
+  recall    recall@10 of the ANN index against exact search on real embeddings
+            (chunks of /usr/share/doc embedded with the bundled model, cached in
+            --vectors) and on a 100k set mixed from them
+
+With `--baseline PYTHON` (another checkout's interpreter) `ingest` and `watch` also
+run that checkout, paired, for ratios.
+
+    .venv/bin/python bench/bench_scale.py [--quick] [--baseline PYTHON] [--json PATH]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import common
+import numpy as np
+
+DIM = 384
+REAL_VECTORS = Path(tempfile.gettempdir()) / "tuirag-bench-real-vectors.npy"
+
+
+# ---- helpers ------------------------------------------------------------------
+
+
+def env_for(folder: Path) -> dict[str, str]:
+    return dict(
+        os.environ,
+        BENCH_CWD=str(folder),
+        TUIRAG_DATA_DIR=str(folder / "data"),
+        TUIRAG_CONFIG=str(folder / "config.toml"),
+        OLLAMA_HOST="http://127.0.0.1:9",
+    )
+
+
+def corpus(folder: Path, files: int) -> Path:
+    """Markdown files of distinct sentences (2-3 chunks each with the bundled model)."""
+    docs = folder / "docs"
+    docs.mkdir(parents=True)
+    rng = np.random.default_rng(7)
+    words = [f"w{n}" for n in range(5000)]
+    for i in range(files):
+        parts = [f"# Document {i}"]
+        for s in range(3):
+            body = " ".join(rng.choice(words, size=120))
+            parts.append(f"## Part {s}\n\nDocument {i} part {s} says {body}.")
+        (docs / f"doc{i:05d}.md").write_text("\n\n".join(parts) + "\n")
+    (folder / "config.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
+    return docs
+
+
+# Runs `tuirag ARGS` and reports the process's own peak (VmHWM) last on stderr. Not
+# ru_maxrss: Linux carries a parent's RSS at fork into the child's across exec.
+MEASURED = """
+import atexit, sys
+from tuirag.cli.main import main
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            sys.stderr.write(f"\\nVmHWM {int(line.split()[1])}\\n")
+atexit.register(hwm)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def run_measured(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of `python -m tuirag ARGS` (its own children excluded)."""
+    python, args = argv[0], argv[3:]  # [python, "-m", "tuirag", *args]
+    started = time.perf_counter()
+    # not in the checkout: `python -c` would import the checkout it runs in
+    proc = subprocess.run(
+        [python, "-c", MEASURED, *args],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=env["BENCH_CWD"],
+    )
+    seconds = time.perf_counter() - started
+    if proc.returncode not in (0, 1) or "VmHWM" not in proc.stderr:
+        raise SystemExit(f"{argv} failed: {proc.stderr[-2000:]}")
+    return seconds, int(proc.stderr.rsplit("VmHWM", 1)[1].split()[0]) / 1024
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+# ---- fresh: keyword first, vectors after ----------------------------------------
+
+
+def part_fresh(files: int) -> dict[str, Any]:
+    from tuirag.config import Settings
+    from tuirag.services import Services
+
+    with tempfile.TemporaryDirectory(prefix="tuirag-bench-scale-") as tmp:
+        folder = Path(tmp)
+        docs = corpus(folder, files)
+        settings = Settings()
+        settings.index.data_dir = str(folder / "data")
+        svc = Services(settings)
+        indexer = svc.indexer([docs])
+        with common.timer() as keyword:
+            report = indexer.sync([docs], embed=False)
+        with common.timer() as vectors:
+            embedded = indexer.embed_pending()
+        texts = [h.text for p in sorted(docs.iterdir()) for h in svc.store.chunk_neighbours(str(p))]
+        with common.timer() as bare:
+            svc.embedder.embed_documents(texts)
+        return {
+            "files": files,
+            "chunks": report.chunks,
+            "keyword_s": keyword[0],
+            "vectors_s": vectors[0],
+            "embedded": embedded,
+            "bare_embedder_s": bare[0],
+        }
+
+
+# ---- ingest and watch memory ------------------------------------------------------
+
+
+def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="tuirag-bench-scale-") as tmp:
+        folder = Path(tmp)
+        docs = corpus(folder, files)
+        env = env_for(folder)
+        if python != sys.executable:  # the baseline runs its own checkout's code
+            env.pop("PYTHONPATH", None)
+        seconds, peak = run_measured([python, "-m", "tuirag", "ingest", "-q", str(docs)], env)
+        noop_s, noop_peak = run_measured([python, "-m", "tuirag", "ingest", "-q", str(docs)], env)
+        watch = subprocess.Popen(
+            [python, "-m", "tuirag", "watch"],
+            env=env,
+            cwd=folder,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert watch.stdout is not None
+            for line in watch.stdout:
+                if "up to date" in line and "embedded" not in line:  # every vector in
+                    break
+            time.sleep(45)  # idle: nothing changes (tuirag watch frees the model after 30 s)
+            idle = rss_mib(watch.pid)
+        finally:
+            watch.terminate()
+            watch.wait(30)
+        return {
+            "checkout": label,
+            "ingest_s": seconds,
+            "ingest_peak_mib": peak,
+            "noop_s": noop_s,
+            "noop_peak_mib": noop_peak,
+            "watch_idle_mib": idle,
+        }
+
+
+# ---- no-op re-ingest over synthetic indexes ---------------------------------------
+
+
+def part_noop(files: int, per_file: int) -> dict[str, Any]:
+    """A synthetic index whose records match files on disk, then a no-op ingest."""
+    from tuirag.backends.store import FileRecord, Store, path_key
+    from tuirag.config import Settings
+    from tuirag.services import Services
+
+    with tempfile.TemporaryDirectory(prefix="tuirag-bench-noop-") as tmp:
+        folder = Path(tmp)
+        docs = folder / "docs"
+        (folder / "config.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
+        settings = Settings()
+        settings.index.data_dir = str(folder / "data")
+        svc = Services(settings)
+        indexer = svc.indexer([folder])
+        store: Store = svc.store
+        version = indexer.parser_version("markdown")
+        rng = np.random.default_rng(3)
+        records, rows = [], []
+        for i in range(files):
+            path = docs / f"d{i // 1000:03d}" / f"f{i:06d}.md"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(f"# File {i}\n")
+            st = path.stat()
+            records.append(
+                FileRecord(
+                    str(path), st.st_size, st.st_mtime_ns, f"{i:032x}", "ok", "", per_file,
+                    "markdown", version,
+                )
+            )  # fmt: skip
+            vectors = rng.standard_normal((per_file, DIM)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            for n in range(per_file):
+                rows.append(synthetic_row(str(path), path_key(str(path)), i, n, vectors[n]))
+            if len(rows) >= 20_000 or i == files - 1:
+                store.add_chunks(rows)
+                store.put_files(records)
+                rows, records = [], []
+        store.optimize()
+        chunks = store.count()
+        del store, svc, indexer
+        seconds, peak = run_measured(
+            [sys.executable, "-m", "tuirag", "ingest", "-q", str(docs)], env_for(folder)
+        )
+        return {"files": files, "chunks": chunks, "noop_s": seconds, "noop_peak_mib": peak}
+
+
+def synthetic_row(path: str, key: str, i: int, n: int, vector: np.ndarray) -> dict[str, Any]:
+    text = f"file {i} chunk {n} synthetic words"
+    return {
+        "chunk_id": f"{i:012x}{n:012x}",
+        "path": path,
+        "path_key": key,
+        "file_hash": f"{i:032x}",
+        "mtime_ns": 0,
+        "ordinal": n,
+        "kind": "prose",
+        "plugin": "markdown",
+        "heading": "",
+        "page": None,
+        "start_line": None,
+        "end_line": None,
+        "text": text,
+        "search_text": text,
+        "text_hash": f"{i:016x}{n:016x}",
+        "embedded": True,
+        "vector": vector,
+    }
+
+
+# ---- ANN recall on real vectors ------------------------------------------------------
+
+
+def real_vectors(path: Path, n: int) -> np.ndarray:
+    """Chunks of /usr/share/doc text embedded with the bundled model (cached: slow on CPU)."""
+    if path.exists():
+        return np.load(path)
+    import gzip
+
+    from tuirag.backends.embedder import make_embedder
+    from tuirag.config import Settings
+    from tuirag.ingest.chunker import Chunker
+    from tuirag.types import Section
+
+    settings = Settings()
+    with tempfile.TemporaryDirectory() as tmp:
+        embedder = make_embedder(settings.embedder, settings.ollama, Path(tmp))
+        chunker = Chunker(embedder.tokenizer, 256, 50)
+        texts: list[str] = []
+        for f in sorted(Path("/usr/share/doc").rglob("*")):
+            if len(texts) >= n:
+                break
+            if f.is_symlink() or not f.is_file() or f.suffix not in (".gz", ".txt", ".md", ""):
+                continue
+            try:
+                raw = gzip.decompress(f.read_bytes()) if f.suffix == ".gz" else f.read_bytes()
+                text = raw.decode("utf-8")
+            except (OSError, ValueError, EOFError):
+                continue
+            texts += [c.text for c in chunker.chunk([Section(text)]) if len(c.text) > 80]
+        vectors = embedder.embed_documents(sorted(set(texts))[:n])
+    np.save(path, vectors)
+    return vectors
+
+
+def part_recall(vectors_file: Path, n_real: int, mixed: int, queries: int) -> list[dict]:
+    """Recall@10 of Store.vector_search (the ANN index) against numpy's exact top 10."""
+    real = real_vectors(vectors_file, n_real)
+    rng = np.random.default_rng(11)
+    pick = rng.choice(len(real), size=min(queries, len(real) // 10), replace=False)
+    keep = np.ones(len(real), bool)
+    keep[pick] = False
+    q, base = real[pick], real[keep]
+    sets = [("real", base)]
+    if mixed:
+        a, b = rng.integers(0, len(base), mixed), rng.integers(0, len(base), mixed)
+        w = rng.uniform(0.6, 1.0, (mixed, 1))
+        mix = w * base[a] + (1 - w) * base[b]
+        mix[: len(base)] = base
+        sets.append(("mixed from real", (mix / np.linalg.norm(mix, axis=1, keepdims=True))))
+    return [recall_on(label, vectors.astype(np.float32), q) for label, vectors in sets]
+
+
+def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
+    from lancedb.index import IvfSq
+
+    from tuirag.backends.store import Store
+
+    with tempfile.TemporaryDirectory(prefix="tuirag-bench-recall-") as tmp:
+        store = Store(Path(tmp), "bench-real-384", DIM)
+        for start in range(0, len(vectors), 20_000):
+            part = vectors[start : start + 20_000]
+            store.add_chunks(
+                [
+                    synthetic_row(f"/r/{start + j}", f"{start + j:040x}", start + j, 0, v)
+                    for j, v in enumerate(part)
+                ]
+            )
+        with common.timer() as build:
+            store.chunks.create_index("vector", config=IvfSq(distance_type="cosine"))
+        store.refresh()
+        recalls, times, floor = [], [], []
+        for qv in queries:
+            with common.timer() as t0:
+                exact = np.argpartition(-(vectors @ qv), 10)[:10]
+            floor.append(t0[0] * 1000)
+            with common.timer() as t:
+                hits = store.vector_search(qv, 10)
+            times.append(t[0] * 1000)
+            found = {int(h.path.rsplit("/", 1)[1]) for h in hits}
+            recalls.append(len(found & set(exact.tolist())) / 10)
+        return {
+            "set": label,
+            "vectors": len(vectors),
+            "build_s": build[0],
+            "recall_at_10": float(np.mean(recalls)),
+            "min_recall": float(np.min(recalls)),
+            "p50_ms": common.median(times),
+            "numpy_p50_ms": common.median(floor),
+        }
+
+
+# ---- main -----------------------------------------------------------------------------
+
+
+def child(argv: list[str]) -> int:
+    part, args = argv[0], json.loads(argv[1])
+    out = {
+        "fresh": lambda: part_fresh(**args),
+        "noop": lambda: part_noop(**args),
+        "recall": lambda: part_recall(Path(args["vectors"]), **args["sizes"]),
+    }[part]()
+    print(json.dumps(out))
+    return 0
+
+
+def in_child(part: str, **kwargs: Any) -> Any:
+    proc = subprocess.run(
+        [sys.executable, __file__, "--part", part, json.dumps(kwargs)],
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(common.REPO)),
+    )
+    if proc.returncode:
+        raise SystemExit(f"{part} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--part":
+        return child(sys.argv[2:])
+    ap = common.parser(__doc__.splitlines()[0])
+    ap.add_argument("--baseline", metavar="PYTHON", help="another checkout's python, paired")
+    ap.add_argument("--vectors", type=Path, default=REAL_VECTORS, help="real-vector cache")
+    ap.add_argument("--parts", nargs="+", default=["fresh", "memory", "noop", "recall"])
+    ap.add_argument("--files", type=int, help="new files for fresh and memory (40; quick 10)")
+    args = ap.parse_args()
+    files = args.files or (10 if args.quick else 40)
+    noop_sizes = [(250, 4), (250, 40)] if args.quick else [(250, 4), (250, 40), (2500, 40)]
+    if not args.quick:
+        noop_sizes.append((100_000, 1))
+    os.environ["PYTHONPATH"] = str(common.REPO)
+    out: dict[str, Any] = {"machine": common.machine()}
+    print(common.describe_machine(out["machine"]))
+    if "fresh" in args.parts:
+        f = out["fresh"] = in_child("fresh", files=files)
+        common.report(
+            "Keyword first: a new folder through the pipeline",
+            ["files", "chunks", "keyword-searchable s", "all vectors s", "bare embedder s",
+             "vectors / bare embedder"],
+            [[f["files"], f["chunks"], f["keyword_s"], f["vectors_s"], f["bare_embedder_s"],
+              f["vectors_s"] / f["bare_embedder_s"]]],
+        )  # fmt: skip
+    if "memory" in args.parts:
+        runs = [part_memory(sys.executable, files, "this")]
+        if args.baseline:
+            runs.append(part_memory(args.baseline, files, "baseline"))
+        out["memory"] = runs
+        common.report(
+            f"Memory, MiB ({files} new files)",
+            ["checkout", "ingest s", "ingest peak", "no-op ingest peak", "idle watch RSS"],
+            [[r["checkout"], r["ingest_s"], r["ingest_peak_mib"], r["noop_peak_mib"],
+              r["watch_idle_mib"]] for r in runs],
+        )  # fmt: skip
+    if "noop" in args.parts:
+        runs = [in_child("noop", files=n, per_file=c) for n, c in noop_sizes]
+        out["noop"] = runs
+        common.report(
+            "No-op re-ingest (restart / reconcile) against index size",
+            ["files", "chunks", "seconds", "peak RSS MiB"],
+            [[f"{r['files']:,}", f"{r['chunks']:,}", r["noop_s"], r["noop_peak_mib"]]
+             for r in runs],
+        )  # fmt: skip
+    if "recall" in args.parts:
+        sizes = {"n_real": 3000, "mixed": 0 if args.quick else 100_000, "queries": 50}
+        runs = in_child("recall", vectors=str(args.vectors), sizes=sizes)
+        out["recall"] = runs
+        common.report(
+            "ANN index (IVF-SQ, exact re-rank) against exact search, real vectors",
+            ["vectors", "set", "build s", "recall@10", "min recall@10",
+             "p50 ms", "numpy exact p50 ms"],
+            [[f"{r['vectors']:,}", r["set"], r["build_s"], r["recall_at_10"],
+              r["min_recall"], r["p50_ms"], r["numpy_p50_ms"]] for r in runs],
+        )  # fmt: skip
+    common.write_json(args.json, {"benchmark": "scale", **out})
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
