@@ -21,8 +21,9 @@ from typing import Any
 import common
 
 CHUNKINGS = [(128, 0), (128, 32), (256, 0), (256, 32), (256, 50)]
-RRF_KS = [10, 30, 60, 100]
-BM25_WEIGHTS = [1, 2, 3]
+RRF_KS = [10, 20, 30, 60]
+REAL = Path(__file__).resolve().parent / "eval" / "real"
+BM25_WEIGHTS = [1, 1.5, 2]
 
 
 def scores(outcomes: list, mode: str) -> dict[str, Any]:
@@ -35,6 +36,19 @@ def scores(outcomes: list, mode: str) -> dict[str, Any]:
 
 def main() -> int:
     ap = common.parser(__doc__.splitlines()[1])
+    ap.add_argument(
+        "--set",
+        choices=["generated", "real"],
+        default="generated",
+        help="generated: bench/eval (made by make_corpus.py); real: bench/eval/real "
+        "(Debian-packaged documents, built by bench/eval/real/build_corpus.py)",
+    )
+    ap.add_argument(
+        "--cache",
+        type=Path,
+        metavar="SQLITE",
+        help="keep vectors by text in this file across runs (quality only: hides embed time)",
+    )
     args = ap.parse_args()
 
     from eval.make_corpus import QUESTIONS, generate
@@ -45,7 +59,7 @@ def main() -> int:
     from tuirag.search.retrieval import Retriever
 
     defaults = Settings()
-    questions = load_questions(QUESTIONS)
+    questions = load_questions(REAL / "questions.jsonl" if args.set == "real" else QUESTIONS)
     chunkings = (
         [(defaults.chunking.max_tokens, defaults.chunking.overlap_tokens)]
         if args.quick
@@ -53,21 +67,33 @@ def main() -> int:
     )
     results: dict[str, Any] = {"questions": len(questions), "configs": []}
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-eval-") as tmp:
-        corpus = Path(tmp) / "corpus"
-        generate(corpus)
+        if args.set == "real":
+            corpus = REAL / "corpus"
+            if not corpus.is_dir():
+                ap.error("no real corpus: run bench/eval/real/build_corpus.py first")
+        else:
+            corpus = Path(tmp) / "corpus"
+            generate(corpus)
         embedder = make_embedder(defaults.embedder, defaults.ollama, Path(tmp) / "models")
+        if args.cache:
+            embedder = common.CachedEmbedder(embedder, args.cache)
         for max_tokens, overlap in chunkings:
             settings = Settings()
             settings.chunking.max_tokens, settings.chunking.overlap_tokens = max_tokens, overlap
             with temp_index(settings, corpus, embedder) as (svc, ingest):
                 outcomes = ask_all(svc.retriever, questions, corpus, ["vector", "fts", "hybrid"])
                 weight = defaults.search.bm25_weight
+                model = lambda: embedder  # noqa: E731 - Retriever asks for its model lazily
                 variants: list[tuple[str, Any]] = [
-                    (f"hybrid rrf_k={k}", Retriever(svc.store, embedder, k, weight)) for k in RRF_KS
+                    (f"hybrid rrf_k={k}", Retriever(svc.store, model, k, weight)) for k in RRF_KS
                 ]
                 variants += [
-                    (f"hybrid bm25 x{w}", Retriever(svc.store, embedder, defaults.search.rrf_k, w))
+                    (f"hybrid bm25 x{w}", Retriever(svc.store, model, defaults.search.rrf_k, w))
                     for w in BM25_WEIGHTS
+                ]
+                variants += [  # score-aware fusion (search.fusion = "relative")
+                    (f"hybrid relative x{w}", Retriever(svc.store, model, 0, w, "relative"))
+                    for w in (0.5, 1)
                 ]
                 for label, retriever in variants:
                     outcomes += [

@@ -157,3 +157,54 @@ def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2, ensure_ascii=False))
     print(f"\nwrote {path}")
+
+
+class CachedEmbedder:
+    """An embedder whose vectors are kept in SQLite by text, across runs.
+
+    Quality sweeps re-index the same corpora many times with small changes; only
+    texts never seen before are embedded again. Use for retrieval-quality
+    benchmarks only: it hides embedding time, so never for throughput figures.
+    """
+
+    def __init__(self, inner: Any, path: Path) -> None:
+        import sqlite3
+
+        self.inner = inner
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path))
+        self.db.execute("CREATE TABLE IF NOT EXISTS v (key TEXT PRIMARY KEY, vec BLOB)")
+        for name in ("key", "label", "multilingual", "dim", "max_tokens", "tokenizer"):
+            setattr(self, name, getattr(inner, name))
+
+    def _cached(self, texts: list[str], embed: Any, tag: str) -> Any:
+        import hashlib
+
+        import numpy as np
+
+        keys = [hashlib.blake2b(f"{tag}\0{t}".encode(), digest_size=16).hexdigest() for t in texts]
+        found: dict[str, Any] = {}
+        for start in range(0, len(keys), 500):
+            batch = keys[start : start + 500]
+            marks = ",".join("?" * len(batch))
+            for key, blob in self.db.execute(
+                f"SELECT key, vec FROM v WHERE key IN ({marks})", batch
+            ):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        missing = [(k, t) for k, t in dict(zip(keys, texts, strict=True)).items() if k not in found]
+        if missing:
+            fresh = embed([t for _, t in missing])
+            rows = [
+                (k, np.asarray(v, dtype=np.float32).tobytes())
+                for (k, _), v in zip(missing, fresh, strict=True)
+            ]
+            self.db.executemany("INSERT OR REPLACE INTO v VALUES (?, ?)", rows)
+            self.db.commit()
+            found.update({k: np.frombuffer(b, dtype=np.float32) for k, b in rows})
+        return np.stack([found[k] for k in keys]) if keys else np.zeros((0, self.dim), np.float32)
+
+    def embed_documents(self, texts: list[str]) -> Any:
+        return self._cached(texts, self.inner.embed_documents, "d")
+
+    def embed_query(self, text: str) -> Any:
+        return self._cached([text], lambda ts: [self.inner.embed_query(ts[0])], "q")[0]

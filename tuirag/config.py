@@ -55,8 +55,9 @@ class ChunkingSettings:
 class SearchSettings:
     mode: str = "hybrid"  # hybrid | vector | fts
     top_k: int = 5
-    rrf_k: int = 10
-    bm25_weight: float = 2.0
+    rrf_k: int = 20
+    bm25_weight: float = 1.5
+    fusion: str = "rrf"  # rrf | relative (score-aware)
 
 
 @dataclass
@@ -168,6 +169,7 @@ _CHOICES = {
     ("embedder", "backend"): ("fastembed", "ollama"),
     ("embedder", "device"): ("cpu", "cuda"),
     ("search", "mode"): ("hybrid", "vector", "fts"),
+    ("search", "fusion"): ("rrf", "relative"),
     ("answer", "backend"): ("ollama", "llamacpp"),
 }
 

@@ -42,6 +42,7 @@ DOCS: dict[str, str] = {
     "search.top_k": "Passages `tuirag search` shows by default.",
     "search.rrf_k": "Reciprocal-rank-fusion constant; larger flattens the fused ranking.",
     "search.bm25_weight": "BM25's weight against the vectors' (1) in hybrid fusion; see docs/PERFORMANCE.md.",
+    "search.fusion": 'How hybrid fuses the two rankings: "rrf" (reciprocal rank) or "relative" (scores scaled to 0..1, added with bm25_weight; see docs/PERFORMANCE.md).',
     "ollama": "The local model server. Only this host ever receives document text.",
     "ollama.host": "Empty = $OLLAMA_HOST or http://127.0.0.1:11434. A non-local host sends your documents over the network.",
     "ollama.model": "The chat model (a Qwen 2.5 7B instruct q4 build by default).",

@@ -2,9 +2,9 @@
 
 A question names the file its answer lives in (relative to the corpus root) and
 strings a correct passage must contain. A retrieved chunk is relevant when it comes
-from that file and contains every string. Matching ignores case and whitespace,
-because PDF and spreadsheet extraction re-flow lines and spaces ("5 GHz" may come
-out as "5GHz"); it never ignores the file.
+from that file and contains every string (in its text or its heading path).
+Matching ignores case and whitespace, because PDF and spreadsheet extraction
+re-flow lines and spaces ("5 GHz" may come out as "5GHz"); it never ignores the file.
 
 The harness indexes the corpus into a throw-away index (the user's index is never
 touched; their model cache is reused), asks every question in every mode, and
@@ -30,7 +30,7 @@ from tuirag.paths import absolute
 from tuirag.types import Hit
 
 KS = (1, 3, 5, 10)
-_TABLE_EXT = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods"}
+_TABLE_EXT = {".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".ods"}
 _CODE_EXT = {
     ".py",
     ".go",
@@ -144,10 +144,15 @@ def load_questions(path: Path) -> list[Question]:
 
 
 def relevant(hit: Hit, question: Question, root: Path) -> bool:
-    """From the expected file, and containing every expected string."""
+    """From the expected file, and containing every expected string.
+
+    The chunk's heading path counts as part of it: it is stored with the chunk,
+    searched, embedded and given to the model with the passage ("shared_buffers
+    (integer)" heads the paragraph that says its default is 128MB).
+    """
     if os.path.normpath(hit.path) != os.path.normpath(os.path.join(root, question.file)):
         return False
-    text = squash(hit.text)
+    text = squash(f"{hit.heading}\n{hit.text}")
     return all(squash(s) in text for s in question.answer_contains)
 
 

@@ -160,4 +160,6 @@ class Services:
         from tuirag.search.retrieval import Retriever
 
         search = self.settings.search
-        return Retriever(self.store, lambda: self.embedder, search.rrf_k, search.bm25_weight)
+        return Retriever(
+            self.store, lambda: self.embedder, search.rrf_k, search.bm25_weight, search.fusion
+        )

@@ -18,9 +18,23 @@ def strip_controls(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+
 def fts_text(text: str) -> str:
-    """Space out CJK characters so the whitespace tokenizer indexes each one."""
-    return CJK_CHAR.sub(r" \1 ", text)
+    """CJK runs as single characters plus overlapping pairs, for the word tokenizer.
+
+    Chinese and Japanese have no spaces between words: each character is a token,
+    and so is each pair of neighbours ("查看文件" → 查 看 文 件 查看 看文 文件), so a
+    question's two-character words match as words, not as loose characters.
+    """
+    return _CJK_RUN.sub(_cjk_tokens, text)
+
+
+def _cjk_tokens(match: re.Match[str]) -> str:
+    run = match.group(0)
+    pairs = [run[i : i + 2] for i in range(len(run) - 1)]
+    return " " + " ".join([*run, *pairs]) + " "
 
 
 def mostly_cjk(text: str) -> bool:

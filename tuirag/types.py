@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 SectionKind = Literal["prose", "heading", "table", "code"]
+HEADING_SEPARATOR = " > "  # between the titles of a heading path ("Install > Linux")
 RecordStatus = Literal["ok", "failed", "skipped"]  # a file record in the index
 OutcomeStatus = Literal["indexed", "unchanged", "failed", "skipped", "removed"]  # one ingest pass
 
@@ -95,6 +96,7 @@ class Hit:
                 data[key] = value
         if self.heading:
             data["heading"] = self.heading
+            data["heading_path"] = self.heading.split(HEADING_SEPARATOR)
         return data
 
 

@@ -92,7 +92,8 @@ async def test_streams_a_cited_answer_end_to_end(
     # the prompt numbers the retrieved sources in the order Retrieved reports them
     text = user_prompt(chat)
     for n, hit in enumerate(retrieved.sources, 1):
-        assert f'<source id="{n}" path="{hit.path}" at="{hit.locator}">' in text
+        section = f' section="{hit.heading}"' if hit.heading else ""
+        assert f'<source id="{n}" path="{hit.path}" at="{hit.locator}"{section}>' in text
     assert "149 euros" in text
     assert chat["messages"][0]["content"] == prompt.SYSTEM_PROMPT
 

@@ -52,7 +52,8 @@ def test_ask_in_a_pipe_streams_plain_text_then_sources(
     assert "\x1b" not in result.stdout and "\x1b" not in result.stderr  # no colour, no progress
     answer, sources = result.stdout.split("\n\nSources:\n")
     assert answer.strip() == "The Zephyr 3000 is sold for 149 euros [1]."
-    assert sources.splitlines()[0] == f"[1] {indexed / 'product.md'}  L1-4"
+    first = sources.splitlines()[0]  # path, place in the file, heading path
+    assert first == f"[1] {indexed / 'product.md'}  L1-4  Zephyr 3000 blender"
     assert result.stderr == (  # the unrelated garden passage did not reach the model
         "note: 1 retrieved passage(s) not given to the model (cosine below "
         f"answer.min_score and few of the question's words): {indexed / 'garden.md'} L1-3\n"

@@ -102,11 +102,12 @@ def test_number_formats(value, fmt, shown) -> None:
     assert format_cell(value, fmt) == shown
 
 
-def test_non_utf8_and_broken_workbooks_are_reported(tmp_path: Path) -> None:
+def test_non_utf8_is_decoded_and_broken_workbooks_are_reported(tmp_path: Path) -> None:
     latin = tmp_path / "latin.csv"
-    latin.write_bytes("name,city\nJosé,Málaga\n".encode("latin-1"))
-    with pytest.raises(ParseFailed, match="not UTF-8"):
-        parse_file(TablesPlugin(), latin)
+    latin.write_bytes("name,city\nJosé,Málaga\nFrançois,Besançon\n".encode("latin-1"))
+    (section, *_rest) = parse_file(TablesPlugin(), latin)
+    assert "| José | Málaga |" in section.text and section.header.startswith("| name | city |")
+    assert section.warning.startswith("not UTF-8: read as")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(prices_xlsx(tmp_path / "ok.xlsx").read_bytes()[:500])
     with pytest.raises(ParseFailed, match="not a readable XLSX"):

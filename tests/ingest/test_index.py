@@ -141,12 +141,16 @@ def test_bad_files_are_reported_and_the_rest_indexed(
     by_name = {Path(o.path).name: o for o in report.outcomes}
     assert by_name["good.md"].status == "indexed"
     assert by_name["empty.txt"].reason == "empty file"
-    assert "not UTF-8" in by_name["latin1.txt"].reason
+    latin1 = by_name["latin1.txt"]  # read in its detected encoding, with a note
+    assert latin1.status == "indexed" and latin1.reason.startswith("not UTF-8: read as ")
     assert "binary" in by_name["binary.txt"].reason
     assert by_name["image.png"].reason == "no plugin for this file type"
     assert "larger than the 1 MB limit" in by_name["huge.txt"].reason
     assert by_name["leak.txt"].reason == "secret: contains a private key"
-    assert {r["path"] for r in _rows(services.store)} == {str(docs / "good.md")}
+    assert {r["path"] for r in _rows(services.store)} == {
+        str(docs / "good.md"),
+        str(docs / "latin1.txt"),
+    }
 
 
 def test_quote_in_a_path_cannot_widen_a_delete(services: Services, docs: Path) -> None:
@@ -212,11 +216,10 @@ def test_cli_exit_code_says_something_failed(
     docs: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     write(docs / "ok.md", ROUTER)
-    (docs / "bad.txt").write_bytes(b"\xff\xfe\xfa not utf8 \x81")
-    (docs / "bad.txt").write_bytes(b"abc \x81\x82 def")
+    (docs / "bad.txt").write_bytes(b"abc \x00\x81\x82 def")  # binary data with a text name
     assert main(["ingest", str(docs)]) == 1
     out = capsys.readouterr().out
-    assert f"failed: {docs / 'bad.txt'}: not UTF-8" in out
+    assert f"failed: {docs / 'bad.txt'}: binary data, not text" in out
     assert "1 indexed" in out
 
 

@@ -41,6 +41,8 @@ from tuirag.answer.gate import gate
 from tuirag.backends.chat import ChatModel, ChatStats, LlmError, make_chat_model
 from tuirag.backends.gpu import offload_warning
 from tuirag.config import ConfigError
+from tuirag.errors import UserError
+from tuirag.search.filters import SearchFilter, split_prefix
 from tuirag.search.no_match import IndexState, index_state, no_match_message
 from tuirag.services import Services
 from tuirag.sessions import Turn
@@ -127,14 +129,16 @@ class Answerer:
         except LlmError:
             return otherwise
 
-    def _retrieve(self, query: str, use_cache: bool = True) -> _Found:
+    def _retrieve(
+        self, query: str, use_cache: bool = True, where: SearchFilter | None = None
+    ) -> _Found:
         started = time.perf_counter()
         svc = self.services
         cache = self.cache()
         vector = svc.embedder.embed_query(cache_text(query)) if cache else None
         cached = cache.lookup(vector) if use_cache and cache and vector is not None else None
         svc.store.refresh()
-        result = svc.retriever.search(query, self.settings.top_k, svc.settings.search.mode)
+        result = svc.retriever.search(query, self.settings.top_k, svc.settings.search.mode, where)
         if cached and still_best(cached.sources, result.hits):
             return _Found(cached.sources, vector, cached, "", _ms(started))
         return _Found(result.hits, vector, None, result.warning, _ms(started))
@@ -157,13 +161,31 @@ class Answerer:
         )
 
     async def ask(
-        self, question: str, history: Sequence[Turn] = (), *, use_cache: bool = True
+        self,
+        question: str,
+        history: Sequence[Turn] = (),
+        *,
+        use_cache: bool = True,
+        where: SearchFilter | None = None,
     ) -> AsyncGenerator[AnswerEvent, None]:
-        """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached."""
+        """`use_cache=False` answers afresh (the app's regenerate); the new answer is cached.
+
+        `kind:`/`path:` words leading the question narrow the search like `where`
+        (tuirag/search/filters.py); a filtered answer is neither read from nor
+        written to the cache, which is keyed by the question alone.
+        """
         s = self.settings
+        try:
+            typed, question = split_prefix(question)
+        except UserError as exc:
+            yield Failed("other", str(exc))
+            return
+        where = (where or SearchFilter()).merged(typed)
+        if where:
+            use_cache = False
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []
         query, _ = await rewrite.standalone_query(question, turns, self.llm if s.rewrite else None)
-        found = await asyncio.to_thread(self._retrieve, query, use_cache)
+        found = await asyncio.to_thread(self._retrieve, query, use_cache, where)
 
         if found.cached is not None:
             cached = found.cached
@@ -257,7 +279,7 @@ class Answerer:
             num_ctx=num_ctx,
             gpu_share=share,
         )
-        cache = self._cache if s.cache else None
+        cache = self._cache if s.cache and not where else None
         if cache is not None and found.vector is not None and answer.strip():
             await asyncio.to_thread(cache.put, query, found.vector, answer, fitted.sources)
         yield Finished(answer, timings, warnings=warnings)

@@ -2,8 +2,9 @@
 
 One index folder per embedder (model, dimension, prefixes): vectors of two models
 can never meet in one table, and switching back to a model finds its index intact.
-Filters only ever contain hex digests we computed, never user paths (a file named
-`a' OR '1'='1.md` cannot widen a delete).
+Filters that delete or update only ever contain hex digests we computed, never user
+paths (a file named `a' OR '1'='1.md` cannot widen a delete); the one user-typed
+value, a search's path glob, is quoted and escaped (tuirag/search/filters.py).
 """
 
 from __future__ import annotations
@@ -467,10 +468,11 @@ class Store:
             self._vector_index = any("vector" in i.name for i in self.chunks.list_indices())
         return self._vector_index
 
-    def vector_search(self, vector: np.ndarray, k: int) -> list[Hit]:
+    def vector_search(self, vector: np.ndarray, k: int, where: str = "") -> list[Hit]:
         """The k nearest chunks by cosine: exact below VECTOR_INDEX_MIN_ROWS, else through
         the ANN index (rows added since it was built are scanned exactly); chunks
-        without a vector yet are skipped."""
+        without a vector yet are skipped. `where` (a SearchFilter's SQL) applies before
+        ranking."""
         if not self.count():
             return []
         query = (
@@ -479,6 +481,8 @@ class Store:
             .select([*HIT_COLUMNS, "_distance"])
             .limit(k)
         )
+        if where:
+            query = query.where(where, prefilter=True)
         if self.has_vector_index():
             query = query.nprobes(NPROBES).refine_factor(REFINE)
         arrow = query.to_arrow()
@@ -487,17 +491,17 @@ class Store:
             for row in arrow.to_pylist()
         ]
 
-    def text_search(self, query: str, k: int, vector: np.ndarray | None = None) -> list[Hit]:
+    def text_search(
+        self, query: str, k: int, vector: np.ndarray | None = None, where: str = ""
+    ) -> list[Hit]:
         """BM25 over the text; with `vector`, also each hit's cosine similarity."""
         if not self.count() or not self.has_fts() or not query.strip():
             return []
         columns = [*HIT_COLUMNS, "_score", *(["vector"] if vector is not None else [])]
-        arrow = (
-            self.chunks.search(self._match(query), query_type="fts")
-            .select(columns)
-            .limit(k)
-            .to_arrow()
-        )
+        search = self.chunks.search(self._match(query), query_type="fts")
+        if where:
+            search = search.where(where, prefilter=True)
+        arrow = search.select(columns).limit(k).to_arrow()
         hits = []
         for row in arrow.to_pylist():
             sim = None

@@ -17,8 +17,10 @@ from tuirag.answer.citations import cited, cited_first
 from tuirag.answer.events import Failed, Finished, Loading, Retrieved, Timings, Token
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note, path_text, reader_gone
-from tuirag.cli.search import format_hit, indent
+from tuirag.cli.search import add_filter_arguments, format_hit, indent
 from tuirag.errors import UserError
+from tuirag.formats.headings import short_path
+from tuirag.search.filters import SearchFilter, make_filter
 from tuirag.text import strip_controls
 from tuirag.types import Hit
 
@@ -52,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             "(the numbers the answer cites), left_out, timings, cached"
         ),
     )
+    add_filter_arguments(parser)
 
 
 @dataclass
@@ -87,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
         ),
     )
     answerer = Answerer(svc, llm)
-    outcome = asyncio.run(_collect(answerer, args.question, stream=not args.json))
+    where = make_filter(args.path, args.kind)
+    outcome = asyncio.run(_collect(answerer, args.question, where, stream=not args.json))
     if outcome.reader_gone:
         reader_gone()
         return 0
@@ -100,7 +104,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
+async def _collect(
+    answerer: Answerer, question: str, where: SearchFilter, stream: bool
+) -> _Outcome:
     outcome = _Outcome()
     # On a terminal, a spinner on stderr until the first token: loading a model can
     # take many seconds and silence looks like a hang. Never in a pipe.
@@ -110,7 +116,7 @@ async def _collect(answerer: Answerer, question: str, stream: bool) -> _Outcome:
         else None
     )
     try:
-        async with contextlib.aclosing(answerer.ask(question)) as events:
+        async with contextlib.aclosing(answerer.ask(question, where=where)) as events:
             async for event in events:
                 if waiting is not None and not isinstance(event, Retrieved | Loading):
                     waiting.stop()
@@ -207,6 +213,8 @@ def _source_line(n: int, hit: Hit, is_cited: bool = True) -> Text:
     )
     if hit.locator:
         line += Text(f"  {hit.locator}", style="cyan" if is_cited else "dim")
+    if hit.heading and hit.heading != hit.locator:
+        line += Text(f"  {short_path(strip_controls(hit.heading), 60)}", style="dim italic")
     if not is_cited:
         line += Text("  (not cited)", style="dim")
     return line

@@ -9,6 +9,8 @@ from rich.text import Text
 
 from tuirag.cli.common import services
 from tuirag.cli.output import console, note, path_text
+from tuirag.formats.headings import short_path
+from tuirag.search.filters import KINDS, SearchFilter, make_filter, split_prefix
 from tuirag.search.retrieval import MODES
 from tuirag.text import strip_controls
 from tuirag.types import Hit
@@ -21,12 +23,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--mode", choices=MODES, default=None, help="default: search.mode (hybrid)")
     parser.add_argument("--json", action="store_true", help="print a JSON array of hits")
+    add_filter_arguments(parser)
+
+
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """--path and --kind, shared by search and ask."""
+    parser.add_argument(
+        "--path",
+        metavar="GLOB",
+        help="only files whose path matches, e.g. '*.pdf', 'manuals/*' or a folder",
+    )
+    parser.add_argument(
+        "--kind",
+        action="append",
+        metavar="KIND",
+        help=f"only files of this kind: {', '.join(KINDS)} (repeat or comma-separate)",
+    )
+
+
+def search_filter(args: argparse.Namespace, query: str) -> tuple[SearchFilter, str]:
+    """The filter from --path/--kind plus any `kind:`/`path:` words leading the query."""
+    typed, rest = split_prefix(query)
+    return make_filter(args.path, args.kind).merged(typed), rest
 
 
 def run(args: argparse.Namespace) -> int:
     svc = services(args)
     k = args.k or svc.settings.search.top_k
-    result = svc.retriever.search(args.query, k, args.mode or svc.settings.search.mode)
+    where, query = search_filter(args, args.query)
+    result = svc.retriever.search(query, k, args.mode or svc.settings.search.mode, where)
     for message in [result.warning, *result.notes]:
         if message:
             note(f"note: {message}")
@@ -35,12 +60,18 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not result.hits:
+        if where:
+            out.print(Text(f"no matches among files matching {where.describe()}"))
+            return 0
         from tuirag.search.no_match import index_state, no_match_message
 
         out.print(Text(no_match_message(index_state(svc.store, svc.roots()))))
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))
+        if hit.heading and hit.heading != hit.locator:
+            shown = short_path(strip_controls(hit.heading), max(20, out.width - 4))
+            out.print(Text(f"    {shown}", style="dim italic"))
         out.print(Text(indent(hit.text), style="default"))
         out.print()
     note(f"{len(result.hits)} hits in {result.millis:.0f} ms ({result.mode})")

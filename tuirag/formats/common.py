@@ -5,26 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from tuirag.plugins.base import PluginError
+from tuirag.formats.encoding import read_decoded
 from tuirag.types import Section
 
 
 def read_text(path: Path) -> str:
-    """Decode a text file as UTF-8 (with or without BOM) or BOM-marked UTF-16."""
-    data = path.read_bytes()
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:8192]:
-        raise PluginError("binary file (contains NUL bytes)")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PluginError(
-            f"not UTF-8 text (undecodable byte at offset {exc.start}); convert it with iconv"
-        ) from None
+    """A text file's text in whatever encoding it was saved (see tuirag.formats.encoding)."""
+    return read_decoded(path).text
 
 
 Row = tuple[int | None, int | None, Sequence[str]]  # first line, last line, cells

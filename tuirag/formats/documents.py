@@ -22,7 +22,9 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.common import read_text, table_sections
+from tuirag.formats.common import table_sections
+from tuirag.formats.encoding import read_decoded, with_note
+from tuirag.formats.headings import breadcrumb
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 
@@ -37,7 +39,7 @@ class _Outline:
 
     @property
     def heading(self) -> str:
-        return " > ".join(title for _, title in self.trail)
+        return breadcrumb(title for _, title in self.trail)
 
     def add(self, text: str) -> None:
         if text.strip():
@@ -55,10 +57,11 @@ class _Outline:
         if title:
             self.trail = [(lvl, t) for lvl, t in self.trail if lvl < level] + [(level, title)]
 
-    def table(self, rows: list[list[str]]) -> Iterator[Section]:
+    def table(self, rows: list[list[str]], title: str = "") -> Iterator[Section]:
+        """The table's rows under its header; `title` (its caption) repeats in every chunk."""
         yield from self.flush()
         yield from table_sections(
-            [(None, None, r) for r in rows], heading=self.heading, page=self.page
+            [(None, None, r) for r in rows], heading=self.heading, title=title, page=self.page
         )
 
 
@@ -70,9 +73,82 @@ _BLOCK = {
     "aside", "dd", "dt", "figcaption", "address", "ul", "ol", "dl", "form", "fieldset", "body",
 }  # fmt: skip
 _HEADINGS = {f"h{n}": n for n in range(1, 7)}
+# Page furniture, by ARIA role or by the class/id names sites and doc generators give it
+# (DocBook navheader/navfooter/toc, Sphinx sphinxsidebar/related, MkDocs md-header…)
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "menu"}
+_CHROME_NAME = re.compile(
+    r"(^|[\s_-])(\w*nav\w*|\w*sidebar|menu\w*|breadcrumbs?|footer|header|masthead|toc|"
+    r"related|skip-?link|cookies?\w*|banner)([\s_-]|$)",
+    re.IGNORECASE,
+)
+# a list or table whose text is mostly short links (3+) is navigation ("Prev Up Home Next")
+_LINK_SHARE = 0.7
+_NAV_LINK_CHARS = 25
+_CAPTION_MAX_CHARS = 200
+# A term whose definition runs longer than this is a section of its own ("shared_buffers"
+# in a reference page), one level below any <h6>; short glossary entries stay paragraphs.
+_TERM_HEADING_CHARS = 400
+_TERM_LEVEL = 7
+_ADMONITION = re.compile(
+    r"(^|\s)(note|tip|warning|caution|important|admonition|hint|attention|danger)(\s|$)",
+    re.IGNORECASE,
+)
+
+
+def _is_chrome(el: Any, tag: str) -> bool:
+    """Navigation, banners, sidebars and footers: repeated on every page, never content."""
+    if (el.get("role") or "").lower() in _CHROME_ROLES:
+        return True
+    if tag in ("header", "footer", "aside"):
+        return not any(a.tag in ("main", "article") for a in el.iterancestors())
+    names = f"{el.get('class') or ''} {el.get('id') or ''}"
+    if names.strip() and tag not in _HEADINGS and _CHROME_NAME.search(names):
+        return not el.xpath(".//h2|.//h3|.//h4|.//h5|.//h6")  # a "section-header" holds content
+    if tag in ("ul", "ol", "table"):
+        links = [" ".join(a.text_content().split()) for a in el.iter("a")]
+        if len(links) >= 3:
+            linked = sum(len(t) for t in links)
+            text = len(" ".join(el.text_content().split()))
+            return linked >= _LINK_SHARE * text and linked / len(links) <= _NAV_LINK_CHARS
+    return False
+
+
+def _holds_more_than_headings(el: Any) -> bool:
+    """Whether an element that opened a heading also holds the text under it.
+
+    DocBook wraps a section's heading alone in a "titlepage" div: leaving that div
+    must not end the section; leaving the section's own div must.
+    """
+    heads = el.xpath(".//h1|.//h2|.//h3|.//h4|.//h5|.//h6|.//dt")
+    heading_chars = sum(len(" ".join(h.text_content().split())) for h in heads)
+    return len(" ".join(el.text_content().split())) > heading_chars + 20
+
+
+def _long_definition(term: Any) -> bool:
+    """A <dt> followed by a long <dd> (a reference entry: a parameter, a function)."""
+    definition = term.getnext()
+    return (
+        definition is not None
+        and definition.tag == "dd"
+        and len(definition.text_content()) > _TERM_HEADING_CHARS
+    )
+
+
+def _main_content(root: Any) -> Any:
+    """The page's <main> (or role=main, or its only <article>), else its <body>."""
+    for path in ("//main", "//*[@role='main']"):
+        found = root.xpath(path)
+        if len(found) == 1:
+            return found[0]
+    articles = root.xpath("//article")
+    if len(articles) == 1:
+        return articles[0]
+    body = root.find(".//body")
+    return body if body is not None else root
 
 
 def html_sections(data: bytes | str) -> Iterator[Section]:
+    """Main content cut at headings; navigation left out; tables under their caption."""
     from lxml import etree
     from lxml import html as lxml_html
 
@@ -84,41 +160,64 @@ def html_sections(data: bytes | str) -> Iterator[Section]:
     buffer: list[str] = []
 
     def end_paragraph() -> None:
-        text = re.sub(r"[ \t\r\f\v]+", " ", "".join(buffer))
+        text = re.sub(r"[ \t\r\f\v\xa0]+", " ", "".join(buffer))
+        if text.strip() == "-":  # a list item's bullet waits for its first paragraph
+            return
         outline.add("\n".join(line.strip() for line in text.split("\n")))
         buffer.clear()
 
+    boxed: list[int] = []  # heading levels inside admonitions (Note, Tip) nest below these
+
     def walk(el: Any) -> Iterator[Section]:
         tag = el.tag.lower() if isinstance(el.tag, str) else ""
-        if tag in _SKIP or not tag:
+        if tag in _SKIP or not tag or _is_chrome(el, tag):
             return
-        if tag in _HEADINGS:
+        if tag in _HEADINGS or (tag == "dt" and _long_definition(el)):
             end_paragraph()
-            yield from outline.open(_HEADINGS[tag], el.text_content())
+            level = _HEADINGS.get(tag, _TERM_LEVEL)
+            if boxed:  # "Note" heads its box, inside the section it sits in
+                level = boxed[-1] + 1
+            yield from outline.open(level, el.text_content())
             return
         if tag == "table":
             end_paragraph()
+            caption = el.find("caption")
+            title = " ".join(caption.text_content().split()) if caption is not None else ""
+            if not title and outline.paragraphs:
+                last = " ".join(outline.paragraphs[-1].split())
+                title = last if len(last) <= _CAPTION_MAX_CHARS else ""
             rows = [[cell.text_content() for cell in tr.xpath("./th|./td")] for tr in el.iter("tr")]
-            yield from outline.table(rows)
+            yield from outline.table(rows, title)
             return
-        if tag in _BLOCK:
+        if tag in _BLOCK and not (tag == "dd" and buffer):
             end_paragraph()
             if tag == "li":
                 buffer.append("- ")
         if tag == "br":
             buffer.append("\n")
+        before = list(outline.trail)
+        box = tag in _BLOCK and bool(_ADMONITION.search(el.get("class") or ""))
+        if box:
+            boxed.append(max((lvl for lvl, _ in before), default=0))
         buffer.append(el.text or "")
         for child in el:
             yield from walk(child)
             buffer.append(child.tail or "")
-        if tag in _BLOCK:
+        if box:
+            boxed.pop()
+        if tag == "dt":  # a term stays with its definition: one paragraph, not two
+            buffer.append("\n")
+        elif tag in _BLOCK:
             end_paragraph()
+            if outline.trail != before and _holds_more_than_headings(el):
+                # a section (or a Note box) ended: its heading ends with it
+                yield from outline.flush()
+                outline.trail = before
 
     title = root.findtext(".//title")
-    body = root.find(".//body")
     if title and title.strip():
         yield from outline.open(0, title)
-    yield from walk(body if body is not None else root)
+    yield from walk(_main_content(root))
     end_paragraph()
     yield from outline.flush()
 
@@ -241,7 +340,7 @@ def rst_sections(text: str) -> Iterator[Section]:
     def emit(end: int) -> Iterator[Section]:
         body = "\n".join(lines[start:end]).strip("\n")
         if body.strip():
-            heading = " > ".join(t for _, t in trail)
+            heading = breadcrumb(t for _, t in trail)
             yield Section(text=body, kind="prose", start_line=start + 1, heading=heading)
 
     while i < len(lines) - 1:
@@ -272,6 +371,7 @@ class DocumentsPlugin(FormatPlugin):
     name = "documents"
     extensions = (".html", ".htm", ".xhtml", ".docx", ".pptx", ".eml", ".rst", ".rest")
     priority = 20
+    version = "2"  # 2: HTML main content only, captions, <dt> sections; any encoding
 
     def load(self, path: Path) -> Iterable[Section]:
         suffix = path.suffix.lower()
@@ -282,5 +382,6 @@ class DocumentsPlugin(FormatPlugin):
         if suffix == ".eml":
             return eml_sections(path)
         if suffix in (".rst", ".rest"):
-            return rst_sections(read_text(path))
+            decoded = read_decoded(path)
+            return with_note(rst_sections(decoded.text), decoded.note)
         return html_sections(path.read_bytes())

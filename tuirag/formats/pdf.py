@@ -21,6 +21,18 @@ from pathlib import Path
 from typing import Any
 
 from tuirag.formats.common import table_sections
+from tuirag.formats.headings import breadcrumb
+from tuirag.formats.pdf_structure import (
+    Bookmark,
+    Line,
+    Mark,
+    font_marks,
+    is_pointer_page,
+    outline,
+    outline_marks,
+    page_lines,
+    squash,
+)
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
 
@@ -29,6 +41,11 @@ _PATH_OBJECT = 2  # FPDF_PAGEOBJ_PATH: lines and boxes, which ruled tables are d
 _RULE_MIN_PT = 30  # a table rule or cell border is at least this long (points)
 _EDGE_LINES = 2  # lines at each end of a page that may be a running header or footer
 _RUNNING_MAX_CHARS = 80
+# "Chapter 2: R Basics 8", "Appendix A References 41": a running head with its page number
+_RUNNING_HEAD = re.compile(r"(chapter|appendix|part|kapitel|chapitre|capítulo)\s+\S+\W.*#$", re.I)
+_PAGE_NUMBER = re.compile(r"\W*(#|[ivxlc]+)\W*", re.IGNORECASE)
+_CAPTION = re.compile(r"(table|tab\.|tabelle|tableau|tabla|表)\s*[\dA-Z一二三四五六七八九十]", re.I)
+_CAPTION_MAX_CHARS = 150
 _TABLE_MARK = "\x00table:"  # stands in for a table in page text; never a running line
 
 
@@ -36,7 +53,7 @@ class PdfPlugin(FormatPlugin):
     name = "pdf"
     extensions = (".pdf",)
     priority = 20
-    version = "1"
+    version = "2"  # 2: sections from the outline or fonts, contents/index pages left out
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]
@@ -67,34 +84,44 @@ class PdfPlugin(FormatPlugin):
             pages = [self._page(doc, i, plumber) for i in range(len(doc))]
             scanned = [
                 i + 1
-                for i, (text, tables) in enumerate(pages)
-                if not text.strip() and not tables and _has_image(doc[i])
+                for i, (lines, tables) in enumerate(pages)
+                if not _has_text(lines) and not tables and _has_image(doc[i])
             ]
+            bookmarks = outline(doc)
+            title = _title(doc)
         finally:
             doc.close()
             plumber.close()
-        if not any(text.strip() or tables for text, tables in pages):
+        if not any(_has_text(lines) or tables for lines, tables in pages):
             raise PluginError(
                 f"no text layer: all {len(pages)} pages are images (a scan?); "
                 "run OCR first (e.g. `ocrmypdf in.pdf out.pdf`)"
             )
-        texts = drop_running_lines([text for text, _ in pages])
         warning = (
             f"{_pages(scanned)} {'has' if len(scanned) == 1 else 'have'} no text layer "
             "(scanned?); run OCR (e.g. `ocrmypdf`) to include them"
             if scanned
             else ""
         )
-        for number, (text, (_, tables)) in enumerate(zip(texts, pages, strict=True), start=1):
-            for section in _page_sections(number, text, tables):
-                yield replace(section, warning=warning) if warning else section
-                warning = ""
+        lines = [page_lines for page_lines, _ in pages]
+        if bookmarks:
+            by_page: dict[int, list[Bookmark]] = {}
+            for mark in bookmarks:
+                by_page.setdefault(mark.page, []).append(mark)
+            marks = [outline_marks(ls, by_page.get(i, [])) for i, ls in enumerate(lines)]
+        else:
+            marks = font_marks(lines)
+        keep = running_mask([[ln.text for ln in ls] for ls in lines])
+        sections = _sections(pages, marks, keep, title or _first_line(lines))
+        for section in sections:
+            yield replace(section, warning=warning) if warning else section
+            warning = ""
 
-    def _page(self, doc: Any, index: int, plumber: _Plumber) -> tuple[str, list[list[list[str]]]]:
-        """One page's text, with a marker line where each of its tables sits."""
+    def _page(self, doc: Any, index: int, plumber: _Plumber) -> tuple[list[Line], list[Table]]:
+        """One page's lines, with a marker line where each of its tables sits."""
         page = doc[index]
         try:
-            text = page.get_textpage().get_text_range().replace("\r\n", "\n")
+            lines = page_lines(page)
             drawn = self.options.get("tables", True) and _has_rules(page)
         finally:
             page.close()
@@ -102,15 +129,52 @@ class PdfPlugin(FormatPlugin):
             blocks = plumber.blocks(index)
             if blocks:
                 tables = [b for b in blocks if isinstance(b, list)]
-                parts, n = [], 0
+                marked: list[Line] = []
+                n = 0
                 for block in blocks:
                     if isinstance(block, list):
-                        parts.append(f"{_TABLE_MARK}{n}")
+                        marked.append(Line(f"{_TABLE_MARK}{n}"))
                         n += 1
                     else:
-                        parts.append(block)
-                return "\n".join(parts), tables
-        return text, []
+                        marked += _plumber_lines(block, lines)
+                return marked, tables
+        return lines, []
+
+
+Table = list[list[str]]
+
+
+def _has_text(lines: list[Line]) -> bool:
+    return any(line.text.strip() for line in lines)
+
+
+def _plumber_lines(text: str, pdfium_lines: list[Line]) -> list[Line]:
+    """pdfplumber's text lines, with PDFium's font and position where the text matches."""
+    known = {" ".join(ln.text.split()): ln for ln in pdfium_lines}
+    out = []
+    for raw in text.split("\n"):
+        match = known.get(" ".join(raw.split()))
+        out.append(replace(match, text=raw) if match else Line(raw))
+    return out
+
+
+def _title(doc: Any) -> str:
+    try:
+        title = str(doc.get_metadata_dict().get("Title", "") or "")
+    except Exception:  # metadata is optional and sometimes malformed
+        return ""
+    title = " ".join(title.split())
+    return title if 2 <= len(title) <= 120 else ""
+
+
+def _first_line(pages: list[list[Line]]) -> str:
+    """The first line of the document, as the title of what precedes the first heading."""
+    for lines in pages:
+        for line in lines:
+            text = " ".join(line.text.split())
+            if text:
+                return text if len(text) <= 120 else ""
+    return ""
 
 
 def _has_rules(page: Any) -> bool:
@@ -179,42 +243,109 @@ class _Plumber:
             self._pdf.close()
 
 
-def _page_sections(number: int, text: str, tables: list[list[list[str]]]) -> Iterator[Section]:
-    """Prose between the page's tables, and each table as row sections."""
+def _sections(
+    pages: list[tuple[list[Line], list[Table]]],
+    marks: list[list[Mark]],
+    keep: list[list[bool]],
+    title: str,
+) -> Iterator[Section]:
+    """Prose cut at headings and page ends, tables as row sections, under their heading path.
+
+    A page end cuts too, so every chunk cites the page it is on; the heading path
+    still tells a section's continuation on the next page where it belongs.
+    Contents and index pages are left out.
+    """
+    trail: list[tuple[int, str]] = [(-1, title)] if title else []
     prose: list[str] = []
+    titles = 0  # how many of the prose lines are heading lines
+    pointer = False
+    last_table: tuple[list[str], str] = ([], "")  # header row and caption of the last table
 
-    def flush() -> Iterator[Section]:
+    def flush(page: int, carry: bool = False) -> Iterator[Section]:
+        """Emit the prose; with `carry`, a heading with nothing under it yet waits
+        for its first subsection or the next page instead of becoming a chunk."""
+        nonlocal titles
         body = "\n".join(prose).strip()
+        if carry and body and titles >= sum(1 for ln in prose if ln.strip()):
+            return
         prose.clear()
+        titles = 0
         if body:
-            yield Section(text=body, kind="prose", page=number)
+            heading = breadcrumb(t for _, t in trail)
+            yield Section(text=body, kind="prose", page=page, heading=heading)
 
-    for line in text.split("\n"):
-        if line.startswith(_TABLE_MARK):
-            yield from flush()
-            rows = tables[int(line[len(_TABLE_MARK) :])]
-            yield from table_sections([(None, None, row) for row in rows], page=number)
-        else:
-            prose.append(line)
-    yield from flush()
+    for number, ((lines, tables), page_marks, page_keep) in enumerate(
+        zip(pages, marks, keep, strict=True), start=1
+    ):
+        starts = {m.line: m for m in page_marks}
+        heading_lines = _heading_lines(lines, page_marks)
+        pointer = is_pointer_page(lines, after_pointer=pointer)
+        for i, line in enumerate(lines):
+            mark = starts.get(i)
+            if mark is not None:
+                yield from flush(number, carry=True)
+                trail = [(lvl, t) for lvl, t in trail if lvl < mark.level]
+                trail.append((mark.level, mark.title))
+            if line.text.startswith(_TABLE_MARK):
+                rows = tables[int(line.text[len(_TABLE_MARK) :])]
+                caption = _caption(prose)
+                if not caption and rows and rows[0] == last_table[0]:
+                    caption = last_table[1]  # the same table, continued on this page
+                last_table = (rows[0] if rows else [], caption)
+                if titles >= sum(1 for ln in prose if ln.strip()):
+                    prose.clear()  # only its heading: the table's heading path says it
+                    titles = 0
+                yield from flush(number)
+                heading = breadcrumb(t for _, t in trail)
+                yield from table_sections(
+                    [(None, None, row) for row in rows], heading=heading, title=caption, page=number
+                )
+            elif not pointer and page_keep[i]:
+                prose.append(line.text)
+                titles += i in heading_lines and bool(line.text.strip())
+        last = number == len(pages)
+        yield from flush(number, carry=not last)
+
+
+def _heading_lines(lines: list[Line], marks: list[Mark]) -> set[int]:
+    """Indexes of the lines that show a heading (a wrapped title takes two)."""
+    found = set()
+    for mark in marks:
+        found.add(mark.line)
+        nxt = mark.line + 1
+        if nxt < len(lines) and lines[nxt].text.strip():
+            tail = squash(lines[nxt].text)
+            if tail and len(tail) < len(squash(mark.title)) and squash(mark.title).endswith(tail):
+                found.add(nxt)
+    return found
+
+
+def _caption(prose: list[str]) -> str:
+    """The line just above a table when it names it ("Table 3: Prices by region")."""
+    last = next((ln.strip() for ln in reversed(prose) if ln.strip()), "")
+    return last if len(last) <= _CAPTION_MAX_CHARS and _CAPTION.match(last) else ""
 
 
 def _key(line: str) -> str:
     return re.sub(r"\d+", "#", " ".join(line.split()))
 
 
-def drop_running_lines(pages: list[str]) -> list[str]:
-    """Remove lines repeated at the top/bottom of most pages, keeping their first copy.
+def running_mask(pages: list[list[str]]) -> list[list[bool]]:
+    """Per line, whether to keep it: lines repeated at the top/bottom of most pages go,
+    except their first copy.
 
     A line counts as running when, with digits ignored ("Page 3" = "Page 7"), it is
-    short and sits among the first or last two lines of at least 60% of 3+ pages.
+    short and sits among the first or last two lines of at least 60% of 3+ pages, or
+    of 3+ pages if it holds a number ("Chapter 2: R Basics 8"); a page number alone
+    at the edge always goes.
     """
+    keep = [[True] * len(lines) for lines in pages]
     if len(pages) < 3:
-        return pages
+        return keep
     edges: list[set[str]] = []
-    for text in pages:
-        lines = [ln for ln in text.split("\n") if ln.strip()]
-        ends = lines[:_EDGE_LINES] + lines[-_EDGE_LINES:]
+    for lines in pages:
+        filled = [ln for ln in lines if ln.strip()]
+        ends = filled[:_EDGE_LINES] + filled[-_EDGE_LINES:]
         edges.append(
             {
                 _key(ln)
@@ -223,22 +354,34 @@ def drop_running_lines(pages: list[str]) -> list[str]:
             }
         )
     counts = Counter(key for keys in edges for key in keys)
-    running = {key for key, n in counts.items() if n >= max(3, 0.6 * len(pages))}
-    if not running:
-        return pages
+    running = {
+        key
+        for key, n in counts.items()
+        # a page number alone, a chapter's running head with its page number, or any
+        # short line at the edge of most pages
+        if _PAGE_NUMBER.fullmatch(key)
+        or _RUNNING_HEAD.match(key)
+        or (n >= 3 and "#" in key)
+        or n >= max(3, 0.6 * len(pages))
+    }
     seen: set[str] = set()
-    out = []
-    for text, keys in zip(pages, edges, strict=True):
-        lines = []
-        for line in text.split("\n"):
+    for p, (lines, keys) in enumerate(zip(pages, edges, strict=True)):
+        for i, line in enumerate(lines):
             key = _key(line)
             if key in running and key in keys:
-                if key in seen:
-                    continue
+                furniture = _PAGE_NUMBER.fullmatch(key) or _RUNNING_HEAD.match(key)
+                keep[p][i] = key not in seen and not furniture
                 seen.add(key)
-            lines.append(line)
-        out.append("\n".join(lines))
-    return out
+    return keep
+
+
+def drop_running_lines(pages: list[str]) -> list[str]:
+    """`running_mask` on page texts: the pages without their repeated header/footer lines."""
+    split = [text.split("\n") for text in pages]
+    return [
+        "\n".join(line for line, kept in zip(lines, mask, strict=True) if kept)
+        for lines, mask in zip(split, running_mask(split), strict=True)
+    ]
 
 
 def _hi_res(path: Path) -> Iterator[Section]:

@@ -14,13 +14,16 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from tuirag.formats.common import DEFAULT_MAX_ROWS, Row, read_text, table_sections
+from tuirag.formats.common import DEFAULT_MAX_ROWS, Row, table_sections
+from tuirag.formats.encoding import read_decoded, with_note
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
+
+_NUMBER = re.compile(r"[-+]?[\d,]*\.?\d+([eE][-+]?\d+)?%?")
 
 
 class TablesPlugin(FormatPlugin):
@@ -29,6 +32,7 @@ class TablesPlugin(FormatPlugin):
     name = "tables"
     extensions = (".csv", ".tsv", ".tab", ".xlsx", ".xlsm", ".xls", ".ods")
     priority = 20
+    version = "2"  # 2: `#` comment blocks, header detection, any encoding
 
     def load(self, path: Path) -> Iterable[Section]:
         max_rows = int(self.options.get("max_rows", DEFAULT_MAX_ROWS))
@@ -39,7 +43,7 @@ class TablesPlugin(FormatPlugin):
             return self._workbook(_ods_sheets(path), max_rows)
         if suffix == ".xls":
             return self._workbook(_xls_sheets(path), max_rows)
-        return table_sections(_delimited_rows(path), max_rows=max_rows)
+        return _delimited(path, max_rows)
 
     @staticmethod
     def _workbook(sheets: Iterator[tuple[str, Iterator[Row]]], max_rows: int) -> Iterator[Section]:
@@ -50,24 +54,81 @@ class TablesPlugin(FormatPlugin):
 # ---- CSV / TSV --------------------------------------------------------------
 
 
-def _delimited_rows(path: Path) -> Iterator[Row]:
-    text = read_text(path)
-    sample = text[:16384]
+def _delimited(path: Path, max_rows: int) -> Iterator[Section]:
+    """A CSV/TSV file: its leading `#` comment block as prose, then its rows.
+
+    Files such as tzdata's `.tab` tables start with `#` comment lines, and the last
+    one often names the columns ("#code<TAB>name"): that line becomes the header, the
+    first comment line the table's title. A file whose first row is data (csv.Sniffer
+    sees no header and the row holds numbers) gets numbered column names instead.
+    """
+    decoded = read_decoded(path)
+    lines = decoded.text.splitlines(keepends=True)
+    lead = 0
+    while lead < len(lines) and (not lines[lead].strip() or lines[lead].lstrip().startswith("#")):
+        lead += 1
+    comments = [ln.strip().lstrip("#").strip() for ln in lines[:lead]]
+    commented = any(ln.strip() for ln in lines[:lead])
+    body = [(n, ln) for n, ln in enumerate(lines, 1) if n > lead]
+    if commented:  # the same convention holds further down (tzdata ends with "#@" lines)
+        body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
+    sample = "".join(ln for _, ln in body[:200])
+    delimiter = _delimiter(path, sample)
+    rows = list(_rows(body, delimiter, max_rows))
+    width = max((len(cells) for _, _, cells in rows[:50]), default=0)
+    header: list[str] | None = None
+    named = [c.strip() for c in comments if c.strip()]
+    if named and len(named[-1].split(delimiter)) == width >= 2:
+        header = [c.strip() for c in named[-1].split(delimiter)]
+    elif rows and not _has_header(sample, rows[0][2]):
+        header = [f"column {i}" for i in range(1, width + 1)]
+    sections: list[Section] = []
+    if commented:
+        text = "\n".join(ln.rstrip("\n") for ln in lines[:lead]).strip()
+        sections.append(Section(text=text, kind="prose", start_line=1))
+    title = named[0] if named and len(named[0]) <= 100 and header is not None else ""
+    table = [(None, None, header)] if header else []
+    sections += table_sections([*table, *rows], title=title, max_rows=max_rows)
+    return with_note(sections, decoded.note)
+
+
+def _delimiter(path: Path, sample: str) -> str:
     if path.suffix.lower() in (".tsv", ".tab"):
-        delimiter = "\t"
-    else:
-        try:
-            delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
-        except csv.Error:
-            delimiter = ","
-    reader = csv.reader(text.splitlines(keepends=True), delimiter=delimiter)
-    line = 1
+        return "\t"
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _rows(body: list[tuple[int, str]], delimiter: str, max_rows: int) -> Iterator[Row]:
+    """Parsed records with the file's line numbers; quoted fields may span lines."""
+    numbers = [n for n, _ in body]
+    reader = csv.reader((ln for _, ln in body), delimiter=delimiter)
+    first = 0
     try:
         for cells in reader:
-            yield line, reader.line_num, cells
-            line = reader.line_num + 1
+            last = reader.line_num - 1
+            yield numbers[first], numbers[min(last, len(numbers) - 1)], cells
+            first = reader.line_num
     except csv.Error as exc:
-        raise PluginError(f"malformed CSV at line {reader.line_num}: {exc}") from None
+        raise PluginError(
+            f"malformed CSV at line {numbers[min(first, len(numbers) - 1)]}: {exc}"
+        ) from None
+
+
+def _has_header(sample: str, first: Sequence[str]) -> bool:
+    """False only when csv.Sniffer finds no header and the first row holds a number.
+
+    Sniffer alone says "no header" for any file of free-text columns; a header row
+    of pure numbers is rare, so both must agree.
+    """
+    if not any(_NUMBER.fullmatch(cell.strip()) for cell in first):
+        return True
+    try:
+        return csv.Sniffer().has_header(sample)
+    except csv.Error:
+        return True
 
 
 # ---- Excel -------------------------------------------------------------------

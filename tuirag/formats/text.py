@@ -6,9 +6,15 @@ import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from tuirag.formats.common import read_text
+from tuirag.formats.encoding import read_decoded, with_note
+from tuirag.formats.headings import breadcrumb
 from tuirag.plugins.base import FormatPlugin
 from tuirag.types import Section
+
+
+def read_text(path: Path) -> str:
+    """A text file's text in whatever encoding it was saved (see tuirag.formats.encoding)."""
+    return read_decoded(path).text
 
 
 def looks_like_text(head: bytes) -> bool:
@@ -43,15 +49,16 @@ class TextPlugin(FormatPlugin):
         ".adoc",
     )
     priority = 0
+    version = "2"  # 2: legacy encodings are read, not refused
     isolate = False  # decoding text cannot hang; in-process saves the round trip
 
     def sniff(self, path: Path, head: bytes) -> bool:
         return looks_like_text(head)
 
     def load(self, path: Path) -> Iterable[Section]:
-        text = read_text(path)
-        if text.strip():
-            yield Section(text=text, kind="prose", start_line=1)
+        decoded = read_decoded(path)
+        if decoded.text.strip():
+            yield Section(text=decoded.text, kind="prose", start_line=1, warning=decoded.note)
 
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -64,10 +71,12 @@ class MarkdownPlugin(FormatPlugin):
     name = "markdown"
     extensions = (".md", ".markdown", ".mdx")
     priority = 10
+    version = "2"  # 2: legacy encodings are read, not refused
     isolate = False
 
     def load(self, path: Path) -> Iterable[Section]:
-        yield from split_markdown(read_text(path))
+        decoded = read_decoded(path)
+        yield from with_note(split_markdown(decoded.text), decoded.note)
 
 
 def split_markdown(text: str) -> Iterator[Section]:
@@ -79,7 +88,7 @@ def split_markdown(text: str) -> Iterator[Section]:
         body = "\n".join(lines[start:end])
         content = lines[start + 1 : end] if _HEADING.match(lines[start]) else lines[start:end]
         if "".join(content).strip():
-            heading = " > ".join(title for _, title in trail)
+            heading = breadcrumb(title for _, title in trail)
             yield Section(text=body, kind="prose", start_line=start + 1, heading=heading)
 
     for i, line in enumerate(lines):

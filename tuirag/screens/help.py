@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 ABOUT = (
     "Ctrl+P opens the command palette: every action below, searchable.\n"
     "Tab moves between the question, the conversation and the sources.\n"
+    "Narrow a question to some files by starting it with kind:pdf|table|code|doc\n"
+    "and/or path:GLOB, e.g.  kind:pdf path:manuals/* how do I reset it?\n"
     "Nothing you index leaves this machine; only the Ollama host sees passages."
 )
 
