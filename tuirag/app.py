@@ -198,7 +198,12 @@ class TuiragApp(App[None]):
 
     def _index_opened(self, files: int, chunks: int, embedded: int) -> None:
         self.index_ready.set()
-        self.set_status(index=index_summary(files, chunks, embedded))
+        # the indexer thread may have reported first (as a reader): keep its note
+        self.set_status(index=index_summary(files, chunks, embedded) + self._indexed_by())
+
+    def _indexed_by(self) -> str:
+        writer = self.background.writer_pid if self.background is not None else None
+        return f" · indexed by pid {writer}" if writer is not None else ""
 
     def _index_failed(self, message: str) -> None:
         self.index_error = message
@@ -263,8 +268,6 @@ class TuiragApp(App[None]):
         """Called on the event loop for each background-indexing event."""
         from tuirag.ingest.events import Embedding, Idle, Indexing, Notice, Stopped
 
-        writer = self.background.writer_pid if self.background is not None else None
-        by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
             self.index_progress = (event.done, event.total)
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
@@ -273,7 +276,7 @@ class TuiragApp(App[None]):
         elif isinstance(event, Idle):
             self.index_progress = None
             summary = index_summary(event.files, event.chunks, event.embedded)
-            self.set_status(index=summary + by_other, busy=False)
+            self.set_status(index=summary + self._indexed_by(), busy=False)
         elif isinstance(event, Notice):
             self.notify(event.message, severity=SEVERITY[event.level], markup=False)
         elif isinstance(event, Stopped):
