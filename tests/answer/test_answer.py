@@ -15,7 +15,7 @@ from tests.ollama_fixtures import requires_real_model
 from tests.ollama_server import SMALL_MODEL, OllamaServer
 from tuirag.answer import prompt
 from tuirag.answer.budget import TokenCounter, fit
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Token
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Loading, Retrieved, Token
 from tuirag.answer.rewrite import REWRITE_PROMPT
 from tuirag.answer.service import Answerer
 from tuirag.services import Services
@@ -74,9 +74,11 @@ async def test_streams_a_cited_answer_end_to_end(
     ollama_server.reply = "The Zephyr 3000 costs 149 euros [1]."
     events = await collect(Answerer(indexed), "How much does the Zephyr 3000 blender cost?")
 
-    retrieved, *middle, finished = events
+    retrieved, loading, *middle, finished = events
     assert isinstance(retrieved, Retrieved) and retrieved.relevant
     assert retrieved.sources[0].path == str(docs / "product.md")
+    # the model was not loaded: the caller hears so before the wait
+    assert loading == Loading("qwen2.5:7b-instruct-q4_K_M", 4096)
     tokens = [e.text for e in middle]
     assert all(isinstance(e, Token) for e in middle) and len(tokens) > 3  # streamed, not one blob
     assert "".join(tokens) == "The Zephyr 3000 costs 149 euros [1]."
@@ -96,15 +98,56 @@ async def test_streams_a_cited_answer_end_to_end(
     assert chat["messages"][0]["content"] == prompt.SYSTEM_PROMPT
 
 
-async def test_num_ctx_is_the_models_context_length(
+async def test_num_ctx_is_sized_from_the_answer_budget(
     indexed: Services, ollama_server: OllamaServer
 ) -> None:
-    ollama_server.models["qwen2.5:7b-instruct-q4_K_M"].context_length = 8192
+    """Prompt + question + source_tokens + history_tokens + max_answer_tokens, rounded up."""
+    answer = indexed.settings.answer
+    answer.cache = False
+    await collect(Answerer(indexed), "What does the Zephyr 3000 cost?")  # defaults: ~4.1k
+    answer.source_tokens = 4000  # ~6.5k
     await collect(Answerer(indexed), "What does the Zephyr 3000 cost?")
-    (chat,) = ollama_server.chats()
-    assert chat["options"]["num_ctx"] == 8192
-    assert chat["keep_alive"] == indexed.settings.ollama.keep_alive
+    ollama_server.models["qwen2.5:7b-instruct-q4_K_M"].context_length = 6144
+    await collect(Answerer(indexed), "What does the Zephyr 3000 cost?")  # the model's own cap
+    chats = ollama_server.chats()
+    assert [c["options"]["num_ctx"] for c in chats] == [4096, 8192, 6144]
+    assert chats[0]["keep_alive"] == indexed.settings.ollama.keep_alive
     assert "/api/show" in ollama_server.paths()
+
+
+async def test_successive_questions_send_the_same_num_ctx(
+    indexed: Services, ollama_server: OllamaServer
+) -> None:
+    """Short and long questions, first ones and follow-ups (with a rewrite): one window,
+    so Ollama loads the model once and never reloads it between questions."""
+
+    def reply(body: dict) -> str:
+        if body["messages"][0]["content"] == REWRITE_PROMPT:
+            return "night train to Rome departure time"
+        return "It is in the documents [1]."
+
+    ollama_server.reply = reply
+    ollama_server.load_delay = 0.2
+    indexed.settings.answer.cache = False
+    answerer = Answerer(indexed)
+    await answerer.llm.warm_up()
+    history: list[Turn] = []
+    questions = [
+        "How much does the Zephyr 3000 blender cost?",
+        "How far apart should tomatoes be planted, and when, and how often watered? " * 8,
+        "and when does it leave?",
+    ]
+    for question in questions:
+        events = await collect(answerer, question, history)
+        finished = events[-1]
+        assert isinstance(finished, Finished), finished
+        assert not any(isinstance(e, Loading) for e in events)  # warmed up: no load
+        assert finished.timings.load_ms == 0
+        history.append(Turn(question, finished.answer))
+    windows = {c["options"]["num_ctx"] for c in ollama_server.chats()}
+    assert windows == {4096}
+    assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]
+    assert len(ollama_server.chats()) > len(questions) + 1  # the rewrites used it too
 
 
 async def test_num_ctx_capped_by_max_ctx_or_set_explicitly(
@@ -112,6 +155,7 @@ async def test_num_ctx_capped_by_max_ctx_or_set_explicitly(
 ) -> None:
     ollama_server.models["qwen2.5:7b-instruct-q4_K_M"].context_length = 131072
     indexed.settings.ollama.max_ctx = 16384
+    indexed.settings.answer.source_tokens = 0  # no cap on sources: the largest window allowed
     await collect(Answerer(indexed), "What does the Zephyr 3000 cost?")
     indexed.settings.ollama.num_ctx = 3000
     indexed.settings.answer.cache = False
@@ -176,7 +220,7 @@ async def test_follow_up_is_rewritten_by_the_model(
     assert "What is the Zephyr 3000 blender?" in rewrite_chat["messages"][1]["content"]
     assert rewrite_chat["options"]["temperature"] == 0.0
     # the same window as the answer: another num_ctx would make Ollama reload the model
-    assert rewrite_chat["options"]["num_ctx"] == answer_chat["options"]["num_ctx"] == 16384
+    assert rewrite_chat["options"]["num_ctx"] == answer_chat["options"]["num_ctx"] == 4096
     # the answer sees the conversation, without the old turn's citation numbers
     roles = [m["role"] for m in answer_chat["messages"]]
     assert roles == ["system", "user", "assistant", "user"]
@@ -388,8 +432,9 @@ async def test_real_small_model_answers_through_the_pipeline(
     services.settings.answer.system_prompt = "Answer from the numbered sources; cite them as [n]."
     answer = collect(Answerer(services), "How much is the Zephyr 3000?")
     events = await asyncio.wait_for(answer, 300)
-    retrieved, *tokens, finished = events
+    retrieved, loading, *tokens, finished = events
     assert isinstance(retrieved, Retrieved) and retrieved.sources
+    assert isinstance(loading, Loading)  # the first question loads the model
     assert isinstance(finished, Finished), finished
     assert tokens and all(isinstance(t, Token) for t in tokens)
     assert finished.answer.strip() and finished.answer == "".join(t.text for t in tokens)

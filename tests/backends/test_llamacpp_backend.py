@@ -16,11 +16,10 @@ import pytest
 from tests.helpers import write
 from tests.ollama_fixtures import requires_real_model
 from tests.ollama_server import small_model_path
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Token
+from tuirag.answer.events import AnswerEvent, Failed, Finished, Loading, Retrieved, Token
 from tuirag.answer.service import Answerer
-from tuirag.backends.chat import make_chat_model
+from tuirag.backends.chat import LlmError, make_chat_model
 from tuirag.backends.llamacpp_llm import LlamaCppLLM
-from tuirag.backends.ollama_llm import LlmError
 from tuirag.config import OllamaSettings, Settings
 from tuirag.services import Services
 
@@ -51,14 +50,17 @@ async def test_answers_in_process_without_ollama(local: Services, docs: Path) ->
     assert isinstance(answerer.llm, LlamaCppLLM)
     async with contextlib.aclosing(answerer.ask("How much is the Zephyr 3000?")) as events:
         got = await asyncio.wait_for(_all(events), 120)
-    retrieved, *tokens, finished = got
+    retrieved, loading, *tokens, finished = got
     assert isinstance(retrieved, Retrieved)
     assert retrieved.sources[0].path == str(docs / "product.md")
+    assert loading == Loading("SmolLM2-135M-Instruct.Q4_1.gguf", 2048)
     assert isinstance(finished, Finished), finished
     assert tokens and all(isinstance(t, Token) for t in tokens)
     assert finished.answer == "".join(t.text for t in tokens) and finished.answer.strip()
     assert finished.timings.tokens_per_s and finished.timings.prompt_tokens
     assert finished.timings.prompt_tokens > 100  # system prompt + fenced source + question
+    assert finished.timings.load_ms and finished.timings.load_ms > 0  # this answer loaded it
+    assert finished.timings.prompt_eval_ms and finished.timings.num_ctx == 2048
 
 
 async def _all(events: AsyncIterator[AnswerEvent]) -> list[AnswerEvent]:

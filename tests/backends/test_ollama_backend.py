@@ -8,7 +8,9 @@ import socket
 import pytest
 
 from tests.ollama_server import DEFAULT_MODEL, FakeModel, OllamaServer
-from tuirag.backends.ollama_llm import LlmError, OllamaLLM, context_from_info
+from tuirag.backends.chat import LlmError
+from tuirag.backends.gpu import shape_from_info
+from tuirag.backends.ollama_llm import OllamaLLM
 from tuirag.config import OllamaSettings
 from tuirag.privacy import is_loopback
 
@@ -94,12 +96,24 @@ async def test_context_length_comes_from_show(ollama_server: OllamaServer) -> No
     await llm.aclose()
 
 
-def test_context_length_keys() -> None:
-    assert (
-        context_from_info({"general.architecture": "qwen2", "qwen2.context_length": 32768}) == 32768
+def test_shape_from_model_info_keys() -> None:
+    qwen = shape_from_info(
+        {
+            "general.architecture": "qwen2",
+            "qwen2.context_length": 32768,
+            "qwen2.block_count": 28,
+            "qwen2.attention.head_count": 28,
+            "qwen2.attention.head_count_kv": 4,
+            "qwen2.embedding_length": 3584,
+        }
     )
-    assert context_from_info({"gemma3.context_length": 131072}) == 131072
-    assert context_from_info({}) is None
+    assert (qwen.context_length, qwen.layers, qwen.kv_heads, qwen.head_dim) == (32768, 28, 4, 128)
+    # 28 layers x 4 KV heads x 128 x (K, V) x 2 bytes x 16384 = 0.94 GB (0.875 GiB)
+    assert qwen.kv_cache_bytes(16384) == 939_524_096
+    assert qwen.kv_cache_bytes(4096) == 939_524_096 // 4
+    gemma = shape_from_info({"gemma3.context_length": 131072, "gemma3.attention.key_length": 256})
+    assert (gemma.context_length, gemma.head_dim, gemma.kv_cache_bytes(4096)) == (131072, 256, None)
+    assert shape_from_info({}).context_length is None
 
 
 async def test_hung_daemon_times_out_with_a_clear_line(ollama_server: OllamaServer) -> None:

@@ -64,6 +64,7 @@ def test_ask_json_gives_answer_sources_timings_and_cached(
     indexed: Path, ollama_server: OllamaServer
 ) -> None:
     ollama_server.reply = "149 euros [1]."
+    ollama_server.load_delay = 0.3
     first = tuirag("ask", "--json", "How much does the Zephyr 3000 cost?")
     assert first.returncode == 0, first.stderr
     data = json.loads(first.stdout)
@@ -73,11 +74,32 @@ def test_ask_json_gives_answer_sources_timings_and_cached(
     timings = data["timings"]
     assert timings["retrieval_ms"] > 0 and timings["first_token_ms"] > 0
     assert timings["tokens_per_s"] > 0
+    # Ollama's own timings: this first answer loaded the model (0.3 s here)
+    assert data["model_loaded"] is True and timings["load_ms"] >= 300
+    assert timings["prompt_tokens"] > 0 and timings["prompt_eval_ms"] > 0
+    assert timings["eval_ms"] > 0 and timings["answer_tokens"] > 0
+    assert timings["num_ctx"] == 4096 and timings["gpu_share"] == 1.0
+    assert data["warnings"] == []
 
     again = json.loads(tuirag("ask", "--json", "How much does the Zephyr 3000 cost?").stdout)
     assert again["cached"] is True and again["answer"] == "149 euros [1]."
     assert again["sources"] == data["sources"]
     assert len(ollama_server.chats()) == 1
+
+
+def test_ask_json_reports_a_partly_offloaded_model(
+    indexed: Path, ollama_server: OllamaServer
+) -> None:
+    ollama_server.models[DEFAULT_MODEL].vram_share = 0.62  # Ollama put some layers on the CPU
+    result = tuirag("ask", "--json", "--no-cache", "How much does the Zephyr 3000 cost?")
+    data = json.loads(result.stdout)
+    assert data["timings"]["gpu_share"] == 0.62
+    assert data["warnings"] == [
+        f"model {DEFAULT_MODEL} 62% on GPU: answers will be several times slower; "
+        "lower answer.source_tokens or ollama.max_ctx, or pick a smaller model"
+    ]
+    plain = tuirag("ask", "--no-cache", "How much does the Zephyr 3000 cost?")
+    assert f"warning: model {DEFAULT_MODEL} 62% on GPU" in plain.stderr
 
 
 def test_ask_without_ollama_prints_the_passages_and_exits_4(indexed: Path) -> None:
@@ -121,8 +143,15 @@ def test_models_list_pull_and_ps(ollama_server: OllamaServer) -> None:
     listed = tuirag("models")
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
-    assert header.split() == ["NAME", "SIZE", "FAMILY", "PARAMS", "QUANT"]
-    assert row.split() == [DEFAULT_MODEL, "4.7", "GB", "qwen2", "7.6B", "Q4_K_M"]
+    assert header.split() == [
+        "NAME", "FILE", "VRAM", "NEEDED", "CONTEXT", "FAMILY", "PARAMS", "QUANT"
+    ]  # fmt: skip
+    # 4.68 GB file + 0.23 GB KV cache for 4096 tokens + 0.5 GB runtime; as `ollama list`: 4.7 GB
+    assert row.split() == [
+        DEFAULT_MODEL, "4.7", "GB", "5.4", "GB", "4096", "qwen2", "7.6B", "Q4_K_M"
+    ]  # fmt: skip
+    assert "FILE: the model file. VRAM NEEDED: estimated" in listed.stderr
+    assert "free VRAM unknown" in listed.stderr  # no NVIDIA GPU here
 
     pulled = tuirag("models", "pull", "qwen2.5:0.5b")
     assert pulled.returncode == 0, pulled.stderr
@@ -131,10 +160,15 @@ def test_models_list_pull_and_ps(ollama_server: OllamaServer) -> None:
     assert pulled.stderr.splitlines()[-1] == "success" and "\x1b" not in pulled.stderr
 
     assert "no model is loaded" in tuirag("models", "ps").stdout
-    ollama_server.loaded[DEFAULT_MODEL] = 0.0
+    ollama_server.loaded[DEFAULT_MODEL] = 16384
     ps = tuirag("models", "ps").stdout.splitlines()
-    assert ps[0].split() == ["NAME", "SIZE", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL"]
-    assert ps[1].split()[:6] == [DEFAULT_MODEL, "4.7", "GB", "4.7", "GB", "100%"]
+    assert ps[0].split() == ["NAME", "LOADED", "IN", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL"]
+    # loaded = file + KV cache for 16384 tokens: 4.68 + 0.94 GB
+    assert ps[1].split()[:8] == [DEFAULT_MODEL, "5.6", "GB", "5.6", "GB", "100%", "GPU", "16384"]
+    ollama_server.models[DEFAULT_MODEL].vram_share = 0.62
+    ps = tuirag("models", "ps")
+    assert ps.stdout.splitlines()[1].split()[5:8] == ["62%", "GPU", "/"]
+    assert f"warning: model {DEFAULT_MODEL} 62% on GPU: answers will be" in ps.stderr
 
     missing = tuirag("models", "pull", "nope")
     assert missing.returncode == 1 and "file does not exist" in missing.stderr
@@ -152,3 +186,30 @@ def test_doctor_says_whether_the_chat_model_is_pulled(ollama_server: OllamaServe
     assert f"chat model: {DEFAULT_MODEL} is not pulled: run `tuirag models pull" in (
         tuirag("doctor").stdout
     )
+
+
+def test_doctor_reports_vram_offload_and_a_window_that_would_reload(
+    ollama_server: OllamaServer,
+) -> None:
+    lines = tuirag("doctor").stdout.splitlines()
+    # not loaded: what it would need, with the window answers ask for
+    assert (
+        "ok   gpu: not loaded now; needs ~5.4 GB of VRAM with context 4096: free VRAM unknown"
+        in (lines)
+    )
+    ollama_server.loaded[DEFAULT_MODEL] = 4096
+    ollama_server.models[DEFAULT_MODEL].vram_share = 0.62
+    report = tuirag("doctor")
+    assert (
+        f"warn gpu: model {DEFAULT_MODEL} 62% on GPU: answers will be several times slower; "
+        "lower answer.source_tokens or ollama.max_ctx, or pick a smaller model "
+        "(4.9 GB loaded, context 4096)"
+    ) in report.stdout.splitlines()
+    ollama_server.models[DEFAULT_MODEL].vram_share = 1.0
+    ollama_server.loaded[DEFAULT_MODEL] = 16384  # loaded by another client with its own window
+    lines = tuirag("doctor").stdout.splitlines()
+    assert f"ok   gpu: {DEFAULT_MODEL} 100% on GPU (5.6 GB loaded, context 16384)" in lines
+    assert (
+        "warn context: loaded with context 16384, answers ask for 4096: the next question "
+        "reloads the model (seconds)"
+    ) in lines

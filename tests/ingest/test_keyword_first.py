@@ -229,3 +229,27 @@ def test_a_stop_between_embedding_slices_keeps_committed_batches(
     indexer.stop_requested = lambda: False
     assert indexer.embed_pending() == waiting
     assert services.store.count_pending() == 0
+
+
+def test_the_first_written_chunks_are_found_by_keyword_before_the_pass_ends(
+    services: Services,
+) -> None:
+    """A big first pass must not hide every file until it ends: the text index is built
+    with the first batch written (not by the pass's closing optimize) and sees later ones."""
+    from tuirag.backends.store import FileRecord, NewChunk
+    from tuirag.ingest.pipeline import embed_input, text_hash
+    from tuirag.types import Chunk
+
+    store = services.store
+
+    def written(path: str, text: str) -> None:
+        record = FileRecord(path, len(text), 1, text_hash(text), chunks=1)
+        embedded = embed_input("", text)
+        store.write_batch(
+            [record], [NewChunk(record, Chunk(text, 0), embedded, text_hash(embedded), None)]
+        )
+
+    written("/docs/first.md", TARGET)
+    assert [h.path for h in store.text_search("zanzibarquux", 5)] == ["/docs/first.md"]
+    written("/docs/second.md", "The quuxvalve gasket is replaced in spring.")
+    assert [h.path for h in store.text_search("quuxvalve", 5)] == ["/docs/second.md"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -9,7 +10,8 @@ import pytest
 
 from tests.app_helpers import indexed_services, screen_text, wait_until
 from tests.helpers import write
-from tests.ollama_server import OllamaServer
+from tests.ollama_fixtures import requires_real_model
+from tests.ollama_server import OllamaServer, small_model_path
 from tuirag.app import make_app
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.preview import PreviewScreen
@@ -270,3 +272,63 @@ async def test_command_palette_runs_chat_actions(
         )
         await pilot.press("enter")
         await wait_until(pilot, lambda: not _chat(app).query(TurnView), what="a new chat")
+
+
+async def test_a_question_asked_while_the_model_loads_says_so_then_shows_the_load_time(
+    settings, embedder, folder: Path, ollama_server: OllamaServer
+) -> None:
+    """The app warms the model up at start; a slow load is shown, not a frozen screen."""
+    ollama_server.load_delay = 8.0  # a 7B model from a slow disk
+    ollama_server.reply = "Run make frobnicate [1]."
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.status.loading, what="the warm-up")
+        assert "ollama up · loading model…" in screen_text(app)
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        await wait_until(
+            pilot,
+            lambda: "loading qwen2.5:7b-instruct-q4_K_M…" in screen_text(app),
+            what="the question waiting for the load",
+        )
+        chat = _chat(app)
+        await wait_until(pilot, lambda: view.turn.answer, what="the answer", timeout=30)
+        await wait_until(pilot, lambda: not chat.generating, what="the end of the answer")
+        shown = screen_text(app)
+        assert "loading model…" not in shown
+        # this answer waited for the load: its time is in the status line and the session
+        assert view.turn.timings["load_ms"] > 0 and view.turn.timings["num_ctx"] == 4096
+        assert f"load {view.turn.timings['load_ms'] / 1000:.1f} s" in shown
+        assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]  # loaded once
+    # the session file keeps Ollama's timings of the answer
+    (saved,) = app.sessions.folder.glob("*.json")
+    timings = json.loads(saved.read_text())["turns"][0]["timings"]
+    assert timings["load_ms"] > 0 and timings["prompt_tokens"] > 0
+    assert timings["prompt_eval_ms"] > 0 and timings["eval_ms"] > 0 and timings["answer_tokens"]
+    assert timings["num_ctx"] == 4096 and timings["gpu_share"] == 1.0
+
+
+@requires_real_model
+async def test_the_app_answers_through_the_configured_llamacpp_backend(
+    settings, embedder, folder: Path
+) -> None:
+    """answer.backend = "llamacpp": the app builds its model as `tuirag ask` does, and
+    answers with the bundled SmolLM2 GGUF in-process; no Ollama is running (OLLAMA_HOST
+    points at a dead port)."""
+    settings.answer.backend = "llamacpp"
+    settings.answer.gguf_path = str(small_model_path())
+    settings.ollama.max_ctx = 2048
+    settings.ollama.num_thread = 2
+    settings.answer.max_answer_tokens = 24
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(120, 30)) as pilot:
+        status = "SmolLM2-135M-Instruct.Q4_1.gguf  llama.cpp"
+        await wait_until(pilot, lambda: status in screen_text(app), what="the backend shown")
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        chat = _chat(app)
+        await wait_until(pilot, lambda: view.turn.answer, what="the answer", timeout=90)
+        await wait_until(pilot, lambda: not chat.generating, what="the end", timeout=60)
+        assert not view.turn.error, view.turn.error
+        assert view.turn.answer.strip() and view.turn.sources[0].path == str(folder / "install.md")
+        assert view.turn.timings["num_ctx"] == 2048 and view.turn.timings["tokens_per_s"] > 0
+        shown = screen_text(app)
+        assert "not running" not in shown and "ollama serve" not in shown

@@ -73,6 +73,31 @@ async def test_a_no_match_while_indexing_says_how_far_it_is(services: Services, 
     )
 
 
+async def test_an_empty_index_says_how_far_another_process_has_got(
+    services: Services, docs: Path
+) -> None:
+    """The writer's summary (pid, phase, n of m) is what `ask` and `search` repeat."""
+    from tuirag.backends.lock import WriterLock
+    from tuirag.ingest import summary
+
+    services.settings.index.folders = [str(docs)]
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:  # a live process named in the lock file and the summary, as a writer leaves them
+        folder = services.store.folder
+        WriterLock(folder).path.write_text(str(other.pid))
+        running = summary.Progress(other.pid, "parsing", 12, 40, since=0.0)
+        summary.write(folder, summary.Summary(progress=running))
+        text = await answer(services)
+    finally:
+        other.kill()
+        other.wait()
+    assert text == (
+        f"Nothing is searchable yet: another tuirag process (pid {other.pid}) is indexing "
+        "(parsing 12 of 40 files). Ask again when it is done (`tuirag status` shows how far "
+        "it is)."
+    )
+
+
 async def test_a_real_no_match_suggests_other_words(services: Services, docs: Path) -> None:
     write(docs / "blender.md", BLENDER)
     services.indexer([docs]).sync([docs])

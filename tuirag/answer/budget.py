@@ -58,6 +58,11 @@ def answer_reserve(num_ctx: int, max_answer_tokens: int) -> int:
     return max(64, min(max_answer_tokens, num_ctx // 4))
 
 
+def base_cost(question: str, counter: TokenCounter, system_prompt: str, user_template: str) -> int:
+    """Tokens of the prompt without sources or history: system prompt, template, question."""
+    return counter.messages(prompt.build_messages(question, [], [], system_prompt, user_template))
+
+
 def fit(
     question: str,
     hits: Sequence[Hit],
@@ -67,24 +72,30 @@ def fit(
     max_answer_tokens: int,
     system_prompt: str = "",
     user_template: str = "",
+    source_tokens: int = 0,
+    history_tokens: int = -1,
 ) -> Fitted:
     """Keep the longest prefix of `hits` (best first) that fits beside the question.
 
-    History gets at most half of what is left after the question, newest turns
-    first; if no source fits at all, history is given up before the sources.
+    Sources take at most `source_tokens` (0: no cap but the window). History gets at
+    most `history_tokens` (-1: no cap) and half of what is left after the question,
+    newest turns first; if no source fits at all, history is given up before the sources.
     """
     reserve = answer_reserve(num_ctx, max_answer_tokens)
     room = num_ctx - reserve
+    base = base_cost(question, counter, system_prompt, user_template)
+    history_room = (room - base) / 2
+    if history_tokens >= 0:
+        history_room = min(history_room, history_tokens)
 
     def build(sources: Sequence[Hit], turns: Sequence[Turn]) -> list[dict[str, str]]:
         return prompt.build_messages(question, sources, turns, system_prompt, user_template)
 
-    base = counter.messages(build([], []))
     turns: list[Turn] = []
-    used = base
+    used = 0
     for turn in reversed(history):
         cost = counter.count(turn.question) + counter.count(turn.answer) + 2 * MESSAGE_OVERHEAD
-        if used + cost - base > (room - base) / 2:
+        if used + cost > history_room:
             break
         turns.insert(0, turn)
         used += cost
@@ -95,12 +106,14 @@ def fit(
             for t in turns
         )
         kept: list[Hit] = []
+        spent = 0
         for n, hit in enumerate(hits, 1):
             cost = counter.count(prompt.format_source(n, hit)) + 2  # the blank line between sources
-            if total + cost > room:
+            if total + cost > room or (source_tokens > 0 and spent + cost > source_tokens):
                 break
             kept.append(hit)
             total += cost
+            spent += cost
         return kept, total
 
     kept, _ = kept_with(turns)

@@ -1,6 +1,7 @@
 """What an answer in progress tells its caller (the CLI prints them, the TUI renders them).
 
-`Answerer.ask()` yields these in order: one `Retrieved`, any number of `Token`s,
+`Answerer.ask()` yields these in order: one `Retrieved`, a `Loading` when the model
+must be loaded first (seconds: say so rather than look hung), any number of `Token`s,
 then exactly one `Finished` or `Failed`. With no Ollama, `Retrieved` still comes,
 so the user gets the passages.
 """
@@ -28,25 +29,37 @@ class Token:
 
 
 @dataclass(frozen=True, slots=True)
+class Loading:
+    """The model is not loaded (or loaded with another window): the answer waits for it."""
+
+    model: str
+    num_ctx: int
+
+
+@dataclass(frozen=True, slots=True)
 class Timings:
+    """What the user waited for. Durations after `first_token_ms` are the backend's own
+    (Ollama's load_duration, prompt_eval_duration, eval_duration); None: not reported."""
+
     retrieval_ms: float = 0.0
     prompt_ms: float = 0.0
     first_token_ms: float | None = None  # from sending the request
-    tokens_per_s: float | None = None  # from Ollama's eval_count / eval_duration
-    prompt_tokens: int | None = None
-    answer_tokens: int | None = None
+    tokens_per_s: float | None = None  # decode: eval_count / eval_duration
+    prompt_tokens: int | None = None  # Ollama's prompt_eval_count
+    answer_tokens: int | None = None  # eval_count
+    load_ms: float | None = None  # loading the model first (0: it was loaded)
+    prompt_eval_ms: float | None = None  # prefill: reading the prompt
+    prompt_tokens_per_s: float | None = None
+    eval_ms: float | None = None  # decode: writing the answer
+    num_ctx: int | None = None  # the context window asked for
+    gpu_share: float | None = None  # part of the model in VRAM after the answer (/api/ps)
 
     def to_json(self) -> dict[str, float | int | None]:
-        return {
-            "retrieval_ms": round(self.retrieval_ms, 2),
-            "prompt_ms": round(self.prompt_ms, 2),
-            "first_token_ms": (
-                None if self.first_token_ms is None else round(self.first_token_ms, 2)
-            ),
-            "tokens_per_s": None if self.tokens_per_s is None else round(self.tokens_per_s, 2),
-            "prompt_tokens": self.prompt_tokens,
-            "answer_tokens": self.answer_tokens,
-        }
+        return {name: _rounded(getattr(self, name)) for name in self.__slots__}
+
+
+def _rounded(value: float | int | None) -> float | int | None:
+    return round(value, 2) if isinstance(value, float) else value
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,4 +77,4 @@ class Failed:
     partial: str = ""  # text streamed before the failure
 
 
-AnswerEvent = Retrieved | Token | Finished | Failed
+AnswerEvent = Retrieved | Loading | Token | Finished | Failed

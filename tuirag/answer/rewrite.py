@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tuirag.backends.chat import ChatModel
-from tuirag.backends.ollama_llm import LlmError
+from tuirag.backends.chat import ChatModel, LlmError
 from tuirag.sessions import Turn
 
 REWRITE_PROMPT = """\

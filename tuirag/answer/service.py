@@ -20,17 +20,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from tuirag.answer import budget, prompt, rewrite
 from tuirag.answer.cache import AnswerCache, CachedAnswer, cache_text, scope_key
-from tuirag.answer.events import AnswerEvent, Failed, Finished, Retrieved, Timings, Token
+from tuirag.answer.events import (
+    AnswerEvent,
+    Failed,
+    Finished,
+    Loading,
+    Retrieved,
+    Timings,
+    Token,
+)
 from tuirag.answer.gate import gate
-from tuirag.backends.chat import ChatModel, make_chat_model
-from tuirag.backends.ollama_llm import ChatStats, LlmError
+from tuirag.backends.chat import ChatModel, ChatStats, LlmError, make_chat_model
+from tuirag.backends.gpu import offload_warning
 from tuirag.config import ConfigError
 from tuirag.errors import UserError
 from tuirag.search.filters import SearchFilter, split_prefix
@@ -38,6 +47,8 @@ from tuirag.search.no_match import IndexState, index_state, no_match_message
 from tuirag.services import Services
 from tuirag.sessions import Turn
 from tuirag.types import Hit
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -61,6 +72,10 @@ def still_best(cached: Sequence[Hit], current: Sequence[Hit]) -> bool:
 
 def _ms(since: float) -> float:
     return (time.perf_counter() - since) * 1000
+
+
+def _ns_to_ms(ns: int | None) -> float | None:
+    return None if ns is None else ns / 1e6
 
 
 class Answerer:
@@ -105,6 +120,15 @@ class Answerer:
             )
         return self._cache
 
+    @staticmethod
+    async def _ask_quietly(question: Awaitable[T], otherwise: T) -> T:
+        """A side question to the backend (is it loaded? on the GPU?) that must never
+        fail the answer: when it cannot be answered, the chat itself says why."""
+        try:
+            return await question
+        except LlmError:
+            return otherwise
+
     def _retrieve(
         self, query: str, use_cache: bool = True, where: SearchFilter | None = None
     ) -> _Found:
@@ -118,6 +142,23 @@ class Answerer:
         if cached and still_best(cached.sources, result.hits):
             return _Found(cached.sources, vector, cached, "", _ms(started))
         return _Found(result.hits, vector, None, result.warning, _ms(started))
+
+    async def fit(self, question: str, hits: Sequence[Hit], turns: Sequence[Turn]) -> budget.Fitted:
+        """The messages this question sends: sources and history within the answer budget,
+        in the window every request of this model uses. The benches replay it as is."""
+        s = self.settings
+        return budget.fit(
+            question,
+            hits,
+            turns,
+            self.counter,
+            await self.llm.num_ctx(),
+            s.max_answer_tokens,
+            s.system_prompt,
+            s.user_template,
+            source_tokens=s.source_tokens,
+            history_tokens=s.history_tokens,
+        )
 
     async def ask(
         self,
@@ -168,23 +209,14 @@ class Answerer:
 
         started = time.perf_counter()
         try:
-            num_ctx = await self.llm.num_ctx()
+            fitted = await self.fit(question, relevant, turns)
         except LlmError as exc:
             yield Retrieved(
                 relevant, query=query, retrieval_ms=found.millis, left_out=gated.left_out
             )
             yield Failed(exc.kind, exc.message)
             return
-        fitted = budget.fit(
-            question,
-            relevant,
-            turns,
-            self.counter,
-            num_ctx,
-            s.max_answer_tokens,
-            s.system_prompt,
-            s.user_template,
-        )
+        num_ctx = fitted.num_ctx
         prompt_ms = _ms(started)
         yield Retrieved(
             fitted.sources, fitted.dropped, query, True, found.millis, left_out=gated.left_out
@@ -200,6 +232,8 @@ class Answerer:
         parts: list[str] = []
         stats: ChatStats | None = None
         first_token_ms: float | None = None
+        if not await self._ask_quietly(self.llm.is_loaded(), True):
+            yield Loading(self.llm.model, num_ctx)
         sent = time.perf_counter()
         try:
             stream = self.llm.chat_stream(fitted.messages, num_ctx, s.max_answer_tokens)
@@ -228,6 +262,9 @@ class Answerer:
             for n, hit in enumerate(fitted.sources, 1)
             if prompt.instruction_like(hit.text)
         ]
+        share = await self._ask_quietly(self.llm.gpu_share(), None)
+        if share is not None and (offloaded := offload_warning(self.llm.model, share)):
+            warnings.append(offloaded)
         timings = Timings(
             retrieval_ms=found.millis,
             prompt_ms=prompt_ms,
@@ -235,6 +272,12 @@ class Answerer:
             tokens_per_s=stats.tokens_per_s,
             prompt_tokens=stats.prompt_eval_count,
             answer_tokens=stats.eval_count,
+            load_ms=_ns_to_ms(stats.load_duration_ns),
+            prompt_eval_ms=_ns_to_ms(stats.prompt_eval_duration_ns),
+            prompt_tokens_per_s=stats.prompt_tokens_per_s,
+            eval_ms=_ns_to_ms(stats.eval_duration_ns),
+            num_ctx=num_ctx,
+            gpu_share=share,
         )
         cache = self._cache if s.cache and not where else None
         if cache is not None and found.vector is not None and answer.strip():

@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
-from tuirag.backends.ollama_llm import FALLBACK_CONTEXT, ChatStats, LlmError
+from tuirag.backends.chat import FALLBACK_CONTEXT, ChatStats, LlmError, window
 from tuirag.config import OllamaSettings
 
 _END = object()
@@ -27,8 +27,9 @@ _END = object()
 class LlamaCppLLM:
     """One GGUF file loaded in this process; one generation at a time."""
 
-    def __init__(self, settings: OllamaSettings, gguf_path: str) -> None:
+    def __init__(self, settings: OllamaSettings, gguf_path: str, wanted_ctx: int = 0) -> None:
         self.settings = settings
+        self.wanted_ctx = wanted_ctx  # as OllamaLLM: tokens an answer needs
         self.path = Path(gguf_path).expanduser()
         self.model = self.path.name
         self.host = "in-process llama.cpp"
@@ -104,7 +105,14 @@ class LlamaCppLLM:
     async def num_ctx(self) -> int:
         if self.settings.num_ctx > 0:
             return self.settings.num_ctx
-        return min(await self.context_length(), self.settings.max_ctx)
+        return window(self.wanted_ctx, await self.context_length(), self.settings)
+
+    async def is_loaded(self) -> bool:
+        return self._llama is not None and self._n_ctx == await self.num_ctx()
+
+    async def gpu_share(self) -> float | None:
+        """llama.cpp does not report where its layers went."""
+        return None
 
     async def warm_up(self) -> None:
         num_ctx = await self.num_ctx()
@@ -135,7 +143,10 @@ class LlamaCppLLM:
         def generate() -> None:
             try:
                 with self._lock:
+                    started = time.perf_counter_ns()
+                    loading = self._llama is None or self._n_ctx != num_ctx
                     llama = self._load(num_ctx)
+                    loaded = time.perf_counter_ns()
                     chunks = llama.create_chat_completion(
                         messages=messages,
                         stream=True,
@@ -158,8 +169,9 @@ class LlamaCppLLM:
                             prompt_eval_count=max(llama.n_tokens - count, 0),
                             eval_count=count,
                             eval_duration_ns=(time.perf_counter_ns() - first) if first else None,
-                            load_duration_ns=None,
+                            load_duration_ns=loaded - started if loading else 0,
                             done_reason="stop",
+                            prompt_eval_duration_ns=(first - loaded) if first else None,
                         )
                     )
             except LlmError as exc:

@@ -10,7 +10,7 @@ Ollama generating (FAILURE-MODES 28), so callers use `contextlib.aclosing`.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -18,9 +18,10 @@ from typing import Any, cast
 import httpx
 import ollama
 
+from tuirag.backends.chat import FALLBACK_CONTEXT, ChatStats, LlmError, window
+from tuirag.backends.gpu import ModelShape, gpu_share, shape_from_info, vram_needed
 from tuirag.config import OllamaSettings
 
-FALLBACK_CONTEXT = 4096  # when /api/show names no context length
 _OOM_MARKERS = (
     "out of memory",
     "cudamalloc",
@@ -28,15 +29,6 @@ _OOM_MARKERS = (
     "insufficient memory",
     "unable to allocate",
 )
-
-
-class LlmError(Exception):
-    """Ollama could not answer. `kind` is one of Failed.kind's values."""
-
-    def __init__(self, kind: str, message: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,25 +46,12 @@ class LoadedModel:
     name: str
     size: int  # bytes in memory
     size_vram: int  # of which on the GPU
-    context_length: int | None
+    context_length: int | None  # the num_ctx it was loaded with
     expires_at: datetime | None
 
-
-@dataclass(frozen=True, slots=True)
-class ChatStats:
-    """The final line of a chat stream: Ollama's own counts and durations."""
-
-    prompt_eval_count: int | None
-    eval_count: int | None
-    eval_duration_ns: int | None
-    load_duration_ns: int | None
-    done_reason: str
-
     @property
-    def tokens_per_s(self) -> float | None:
-        if not self.eval_count or not self.eval_duration_ns:
-            return None
-        return self.eval_count / (self.eval_duration_ns / 1e9)
+    def gpu_share(self) -> float:
+        return gpu_share(self.size, self.size_vram)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,11 +64,16 @@ class PullProgress:
 class OllamaLLM:
     """One Ollama daemon and one chat model, with options from OllamaSettings."""
 
-    def __init__(self, settings: OllamaSettings, model: str | None = None) -> None:
+    def __init__(
+        self, settings: OllamaSettings, model: str | None = None, wanted_ctx: int = 0
+    ) -> None:
+        """`wanted_ctx`: tokens an answer needs (AnswerSettings.context_needed); 0 asks
+        for the largest window ollama.max_ctx allows."""
         self.settings = settings
         self.host = settings.resolved_host()
         self.model = model or settings.model
-        self._contexts: dict[str, int] = {}
+        self.wanted_ctx = wanted_ctx
+        self._shapes: dict[str, ModelShape] = {}
         self._client: ollama.AsyncClient | None = None
 
     @property
@@ -110,24 +94,45 @@ class OllamaLLM:
 
     # ---- context window ---------------------------------------------------
 
-    async def context_length(self, model: str | None = None) -> int:
-        """The model's trained context length from /api/show (cached per model)."""
+    async def shape(self, model: str | None = None) -> ModelShape:
+        """Context length and KV-cache shape from /api/show (cached per model)."""
         name = model or self.model
-        if name not in self._contexts:
+        if name not in self._shapes:
             with self._errors(name):
                 shown = await self.client.show(name)
-            self._contexts[name] = context_from_info(shown.modelinfo or {}) or FALLBACK_CONTEXT
-        return self._contexts[name]
+            self._shapes[name] = shape_from_info(shown.modelinfo or {})
+        return self._shapes[name]
 
-    async def num_ctx(self) -> int:
-        """The window to request: ollama.num_ctx if set, else the model's, capped by max_ctx.
+    async def context_length(self, model: str | None = None) -> int:
+        """The model's trained context length."""
+        return (await self.shape(model)).context_length or FALLBACK_CONTEXT
 
-        Always sent explicitly: Ollama's own default has changed across versions and
-        an overflowing prompt is cut from the front without an error (FAILURE-MODES 25).
-        """
+    async def num_ctx(self, model: str | None = None) -> int:
+        """The window every request asks for (see chat.window): the same for every
+        question, so Ollama keeps the model loaded."""
         if self.settings.num_ctx > 0:
             return self.settings.num_ctx
-        return min(await self.context_length(), self.settings.max_ctx)
+        return window(self.wanted_ctx, await self.context_length(model), self.settings)
+
+    async def loaded(self) -> LoadedModel | None:
+        """This model as /api/ps shows it, or None when it is not loaded."""
+        wanted = {self.model, f"{self.model}:latest"}
+        return next((m for m in await self.running() if m.name in wanted), None)
+
+    async def is_loaded(self) -> bool:
+        """Loaded with the window answers use; anything else means a load first."""
+        found = await self.loaded()
+        return found is not None and found.context_length in (None, await self.num_ctx())
+
+    async def gpu_share(self) -> float | None:
+        found = await self.loaded()
+        return None if found is None else found.gpu_share
+
+    async def vram_estimate(self, name: str, file_size: int) -> tuple[int, int | None]:
+        """The window answers would use with model `name`, and the VRAM that needs
+        (weights + KV cache + runtime, estimated; None: /api/show gave no shape)."""
+        num_ctx = await self.num_ctx(name)
+        return num_ctx, vram_needed(file_size, await self.shape(name), num_ctx)
 
     def options(
         self, num_ctx: int, num_predict: int | None = None, temperature: float | None = None
@@ -171,6 +176,7 @@ class OllamaLLM:
                             eval_duration_ns=part.eval_duration,
                             load_duration_ns=part.load_duration,
                             done_reason=part.done_reason or "",
+                            prompt_eval_duration_ns=part.prompt_eval_duration,
                         )
 
     async def complete(self, messages: list[dict[str, str]], num_predict: int) -> str:
@@ -262,7 +268,7 @@ class OllamaLLM:
             async with contextlib.aclosing(_closable(stream)):
                 async for part in stream:
                     yield PullProgress(part.status or "", part.completed, part.total)
-        self._contexts.pop(name, None)
+        self._shapes.pop(name, None)
 
     # ---- errors ---------------------------------------------------------------
 
@@ -333,15 +339,6 @@ class OllamaLLM:
             f"the connection to Ollama at {self.host} dropped mid-answer: check that it is still "
             "running (`ollama ps`) and ask again",
         )
-
-
-def context_from_info(info: Mapping[str, Any]) -> int | None:
-    """`<architecture>.context_length` from /api/show's model_info."""
-    arch = info.get("general.architecture")
-    value = info.get(f"{arch}.context_length") if arch else None
-    if value is None:
-        value = next((v for k, v in info.items() if k.endswith(".context_length")), None)
-    return int(value) if value else None
 
 
 def _closable(stream: AsyncIterator[Any]) -> AsyncGenerator[Any, None]:

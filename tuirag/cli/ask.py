@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.text import Text
 
 from tuirag.answer.citations import cited, cited_first
-from tuirag.answer.events import Failed, Finished, Retrieved, Token
+from tuirag.answer.events import Failed, Finished, Loading, Retrieved, Timings, Token
 from tuirag.cli.common import services
 from tuirag.cli.output import console, name_text, note, path_text, print_json, reader_gone
 from tuirag.cli.search import add_filter_arguments, format_hit, indent
@@ -62,6 +62,7 @@ class _Outcome:
     parts: list[str] = field(default_factory=list)
     finished: Finished | None = None
     failed: Failed | None = None
+    loading: Loading | None = None  # this answer waited for the model to load
     reader_gone: bool = False  # stdout's reader closed the pipe (`| head`)
 
 
@@ -109,20 +110,26 @@ async def _collect(
     # On a terminal, a spinner on stderr until the first token: loading a model can
     # take many seconds and silence looks like a hang. Never in a pipe.
     waiting = (
-        console(stderr=True).status(f"waiting for {answerer.llm.model} (it may be loading)…")
+        console(stderr=True).status(f"waiting for {answerer.llm.model}…")
         if stream and sys.stdout.isatty() and sys.stderr.isatty()
         else None
     )
     try:
         async with contextlib.aclosing(answerer.ask(question, where=where)) as events:
             async for event in events:
-                if waiting is not None and not isinstance(event, Retrieved):
+                if waiting is not None and not isinstance(event, Retrieved | Loading):
                     waiting.stop()
                     waiting = None
                 if isinstance(event, Retrieved):
                     outcome.retrieved = event
                     if waiting is not None and event.relevant:
                         waiting.start()
+                elif isinstance(event, Loading):
+                    outcome.loading = event
+                    if waiting is not None:
+                        waiting.update(f"loading {event.model} (context {event.num_ctx})…")
+                    elif stream and sys.stderr.isatty():  # answer to a pipe, seen on a terminal
+                        note(f"loading {event.model} (context {event.num_ctx})…")
                 elif isinstance(event, Token):
                     outcome.parts.append(event.text)
                     if stream:
@@ -178,10 +185,21 @@ def _print_after(outcome: _Outcome) -> None:
             note("(answered from the cache: the cited files have not changed)")
         for warning in finished.warnings:
             note(f"warning: {warning}")
-        t = finished.timings
-        if sys.stderr.isatty() and t.first_token_ms is not None:
-            speed = f", {t.tokens_per_s:.1f} tokens/s" if t.tokens_per_s else ""
-            note(f"retrieval {t.retrieval_ms:.0f} ms, first token {t.first_token_ms:.0f} ms{speed}")
+        if sys.stderr.isatty() and finished.timings.first_token_ms is not None:
+            note(timing_line(finished.timings))
+
+
+def timing_line(t: Timings) -> str:
+    """retrieval, model load (when it happened), first token, prefill and decode speed."""
+    parts = [f"retrieval {t.retrieval_ms:.0f} ms"]
+    if t.load_ms:
+        parts.append(f"model load {t.load_ms / 1000:.1f} s")
+    parts.append(f"first token {t.first_token_ms or 0:.0f} ms")
+    if t.prompt_tokens and t.prompt_tokens_per_s:
+        parts.append(f"prompt {t.prompt_tokens} tokens at {t.prompt_tokens_per_s:.0f}/s")
+    if t.tokens_per_s:
+        parts.append(f"{t.tokens_per_s:.1f} tokens/s")
+    return ", ".join(parts)
 
 
 def _where(hit: Hit) -> str:
@@ -224,6 +242,7 @@ def _as_json(outcome: _Outcome) -> dict[str, object]:
         "relevant": retrieved.relevant if retrieved else False,
         "timings": finished.timings.to_json() if finished else None,
         "cached": finished.cached if finished else False,
+        "model_loaded": outcome.loading is not None,  # this answer waited for a model load
         "warnings": finished.warnings if finished else [],
     }
     if outcome.failed:

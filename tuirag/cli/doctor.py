@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import dataclasses
 import os
 
 from rich.text import Text
@@ -101,7 +103,50 @@ def extra_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]
     pulled = {m.get("name") or m.get("model") for m in tags}
     if model in pulled or f"{model}:latest" in pulled:
         lines.append((True, "chat model", f"{model} is pulled"))
+        lines += asyncio.run(gpu_checks(settings))
     else:
         hint = f"{model} is not pulled: run `tuirag models pull {model}`; search still works"
         lines.append((None, "chat model", hint))
+    return lines
+
+
+async def gpu_checks(settings: config.Settings) -> list[tuple[bool | None, str, str]]:
+    """Where the chat model is (or would be): VRAM, offload to the CPU, the window."""
+    from tuirag.backends.chat import LlmError
+    from tuirag.backends.gpu import fit_note, free_vram, offload_warning
+    from tuirag.backends.ollama_llm import OllamaLLM
+    from tuirag.text import human_bytes
+
+    quick = dataclasses.replace(settings.ollama, timeout_s=5.0)
+    llm = OllamaLLM(quick, wanted_ctx=settings.answer.context_needed())
+    try:
+        num_ctx = await llm.num_ctx()
+        loaded = await llm.loaded()
+        if loaded is None:
+            size = next((m.size for m in await llm.list_models() if m.name == llm.model), 0)
+            _, needed = await llm.vram_estimate(llm.model, size)
+            free = await asyncio.to_thread(free_vram)
+            estimate = "size unknown" if needed is None else f"~{human_bytes(needed)}"
+            fits = fit_note(needed, free)
+            detail = f"not loaded now; needs {estimate} of VRAM with context {num_ctx}: {fits}"
+            return [(None if fits.startswith("does not") else True, "gpu", detail)]
+    except LlmError as exc:
+        return [(None, "gpu", exc.message)]
+    finally:
+        await llm.aclose()
+    where = f"{human_bytes(loaded.size)} loaded, context {loaded.context_length or '?'}"
+    lines: list[tuple[bool | None, str, str]] = []
+    if warning := offload_warning(loaded.name, loaded.gpu_share):
+        lines.append((None, "gpu", f"{warning} ({where})"))
+    else:
+        lines.append((True, "gpu", f"{loaded.name} 100% on GPU ({where})"))
+    if loaded.context_length and loaded.context_length != num_ctx:
+        lines.append(
+            (
+                None,
+                "context",
+                f"loaded with context {loaded.context_length}, answers ask for {num_ctx}: "
+                "the next question reloads the model (seconds)",
+            )
+        )
     return lines

@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from tuirag.backends.ollama_llm import OllamaLLM
 
     settings = services(args).settings
-    llm = OllamaLLM(settings.ollama)
+    llm = OllamaLLM(settings.ollama, wanted_ctx=settings.answer.context_needed())
     action = args.models_command or "list"
     if action == "pull":
         return _call(llm, lambda: _pull(llm, args.name or llm.model))
@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _call(llm: OllamaLLM, work: Callable[[], Awaitable[int]]) -> int:
-    from tuirag.backends.ollama_llm import LlmError
+    from tuirag.backends.chat import LlmError
 
     async def main() -> int:
         try:
@@ -60,35 +60,62 @@ def _call(llm: OllamaLLM, work: Callable[[], Awaitable[int]]) -> int:
 
 
 async def _list(llm: OllamaLLM) -> int:
+    from tuirag.backends.gpu import fit_note, free_vram
+
     models = await llm.list_models()
     out = console()
     if not models:
         out.print(f"no models pulled yet: run `tuirag models pull {llm.model}`")
         return 0
+    free = await asyncio.to_thread(free_vram)
     table = Table(box=None, pad_edge=False)
-    for column in ("NAME", "SIZE", "FAMILY", "PARAMS", "QUANT"):
-        table.add_column(column, justify="right" if column == "SIZE" else "left")
+    for column in ("NAME", "FILE", "VRAM NEEDED", "CONTEXT", "FAMILY", "PARAMS", "QUANT"):
+        table.add_column(column, justify="right" if column in ("FILE", "VRAM NEEDED") else "left")
+    fits = {}
     for m in sorted(models, key=lambda m: m.name):
+        num_ctx, needed = await llm.vram_estimate(m.name, m.size)
+        fits[m.name] = fit_note(needed, free)
         name = Text(strip_controls(m.name), style="bold" if m.name == llm.model else "")
-        table.add_row(name, human_bytes(m.size), m.family, m.parameter_size, m.quantization)
+        table.add_row(
+            name,
+            human_bytes(m.size),
+            "?" if needed is None else human_bytes(needed),
+            str(num_ctx),
+            m.family,
+            m.parameter_size,
+            m.quantization,
+        )
     out.print(table)
+    note(
+        "FILE: the model file. VRAM NEEDED: estimated to hold it all on the GPU with the "
+        "CONTEXT answers ask for (weights + KV cache + runtime); "
+        + (
+            f"{human_bytes(free)} of VRAM is free now"
+            if free is not None
+            else "free VRAM unknown (NVML: pip install 'tuirag[nvml]')"
+        )
+    )
     if llm.model not in {m.name for m in models}:
         note(f"the chat model {llm.model} is not pulled: run `tuirag models pull {llm.model}`")
+    elif free is not None and fits[llm.model].startswith("does not fit"):
+        note(f"the chat model {llm.model} {fits[llm.model]}")
     return 0
 
 
 async def _ps(llm: OllamaLLM) -> int:
+    from tuirag.backends.gpu import offload_warning
+
     loaded = await llm.running()
     out = console()
     if not loaded:
         out.print("no model is loaded (Ollama loads one on the first question)")
         return 0
     table = Table(box=None, pad_edge=False)
-    for column in ("NAME", "SIZE", "VRAM", "PROCESSOR", "CONTEXT", "UNTIL"):
+    for column in ("NAME", "LOADED", "IN VRAM", "PROCESSOR", "CONTEXT", "UNTIL"):
         table.add_column(column)
     now = datetime.now(UTC)
     for m in loaded:
-        share = m.size_vram / m.size if m.size else 0.0
+        share = m.gpu_share
         processor = "100% GPU" if share >= 0.995 else f"{share:.0%} GPU / {1 - share:.0%} CPU"
         until = _until(m.expires_at, now)
         table.add_row(
@@ -100,6 +127,10 @@ async def _ps(llm: OllamaLLM) -> int:
             until,
         )
     out.print(table)
+    note("LOADED: weights + KV cache for CONTEXT + runtime, as Ollama holds it now")
+    for m in loaded:
+        if warning := offload_warning(m.name, m.gpu_share):
+            note(f"warning: {warning}")
     return 0
 
 

@@ -170,7 +170,7 @@ class ChatScreen(Screen[None]):
     @work(exclusive=True, exit_on_error=False, group="answer")
     async def answer(self, view: TurnView, fresh: bool = False) -> None:
         """Stream one answer into `view`; `fresh` skips the answer cache (regenerate)."""
-        from tuirag.answer.events import Failed, Finished, Retrieved, Token
+        from tuirag.answer.events import Failed, Finished, Loading, Retrieved, Token
 
         app, turn = self.app, view.turn
         session = self.session
@@ -192,15 +192,27 @@ class ChatScreen(Screen[None]):
                         turn.sources = list(event.sources)
                         self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
+                    elif isinstance(event, Loading):
+                        # seconds (a minute for a big model on a slow disk): say why
+                        view.show_meta(f"{len(turn.sources)} sources · loading {event.model}…")
+                        app.set_status(loading=True)
                     elif isinstance(event, Token):
+                        if app.status.loading:
+                            app.set_status(loading=False)
                         await view.write(event.text)
                     elif isinstance(event, Finished):
                         if event.answer and not turn.answer:  # a cached answer comes whole
                             await view.write(event.answer)
-                        turn.timings = {**event.timings.to_json(), "cached": event.cached}
+                        timings = event.timings
+                        turn.timings = {**timings.to_json(), "cached": event.cached}
+                        shown = app.status
                         app.set_status(
-                            first_token_ms=event.timings.first_token_ms,
-                            tokens_per_s=event.timings.tokens_per_s,
+                            first_token_ms=timings.first_token_ms,
+                            tokens_per_s=timings.tokens_per_s,
+                            load_ms=timings.load_ms or shown.load_ms,
+                            gpu_share=shown.gpu_share
+                            if timings.gpu_share is None
+                            else timings.gpu_share,
                         )
                         for warning in event.warnings:
                             self.notify(warning, severity="warning", markup=False)
@@ -217,6 +229,8 @@ class ChatScreen(Screen[None]):
             if known is None:
                 raise  # a bug: the app's worker handler reports it too
         finally:
+            if app.status.loading:
+                app.set_status(loading=False)
             await view.finish()
             view.show_meta()
             await asyncio.to_thread(app.sessions.save, session)

@@ -29,6 +29,7 @@ class IndexState:
     opening: bool = False  # the index is not open yet
     indexing: tuple[int, int] | None = None  # (done, total) files of a running pass
     writer_pid: int | None = None  # another process writes the index (`tuirag watch`)
+    writer_progress: str = ""  # how far that process is ("parsing 12 of 40 files"), if known
     folders: list[Path] = field(default_factory=list)  # the folders meant to be indexed
     unindexed: list[Path] = field(default_factory=list)  # of those, with no file indexed
 
@@ -52,13 +53,27 @@ def index_state(
     """
     store.refresh()
     folders = [Path(os.path.abspath(f)) for f in folders]
+    writer = filler(store) if indexing is None else None
     return IndexState(
         store.count(),
         indexing=indexing,
-        writer_pid=filler(store) if indexing is None else None,
+        writer_pid=writer,
+        writer_progress=_writer_progress(store.folder, writer) if writer else "",
         folders=folders,
         unindexed=unindexed_folders(store, folders),
     )
+
+
+def _writer_progress(index_folder: Path, pid: int) -> str:
+    """What the writer's summary says of its running pass (see ingest/summary)."""
+    from tuirag.ingest import summary
+
+    known = summary.read(index_folder)
+    progress = known.progress if known is not None else None
+    if progress is None or progress.pid != pid:
+        return ""
+    unit = "files" if progress.phase == "parsing" else "chunks"
+    return f"{progress.phase} {progress.done:,} of {progress.total:,} {unit}"
 
 
 def _writer(lock_file: Path) -> int | None:
@@ -83,7 +98,8 @@ def _progress(state: IndexState) -> str:
         done, total = state.indexing
         return f"indexing is under way ({done} of {total} files)"
     if state.writer_pid is not None:
-        return f"another tuirag process (pid {state.writer_pid}) is indexing"
+        how_far = f" ({state.writer_progress})" if state.writer_progress else ""
+        return f"another tuirag process (pid {state.writer_pid}) is indexing{how_far}"
     return ""
 
 

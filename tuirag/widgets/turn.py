@@ -80,6 +80,9 @@ class TurnView(Vertical):
         rate = turn.timings.get("tokens_per_s")
         if rate:
             parts.append(f"{rate:.0f} tok/s")
+        load = turn.timings.get("load_ms")
+        if load:  # this answer waited for the model to load
+            parts.append(f"model load {load / 1000:.1f} s")
         if turn.timings.get("cached"):
             parts.append("from cache")
         return Text(" · ".join(parts), style="dim")
