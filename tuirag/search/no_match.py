@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuirag.paths import within
+from tuirag.paths import absolute, within
 
 if TYPE_CHECKING:
     from tuirag.backends.store import Store
@@ -52,7 +52,7 @@ def index_state(
     holds the writer lock is asked about.
     """
     store.refresh()
-    folders = [Path(os.path.abspath(f)) for f in folders]
+    folders = [absolute(f) for f in folders]
     writer = filler(store) if indexing is None else None
     return IndexState(
         store.count(),
