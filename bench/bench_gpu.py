@@ -82,7 +82,6 @@ async def run_context(
 ) -> dict[str, Any]:
     """All requests at one num_ctx; the figures of one table row."""
     from tuirag.backends.chat import ChatStats
-    from tuirag.backends.gpu import gpu_memory
     from tuirag.backends.ollama_llm import OllamaLLM
 
     llm = OllamaLLM(dataclasses.replace(settings.ollama, num_ctx=num_ctx))
@@ -117,23 +116,7 @@ async def run_context(
         loaded = await llm.loaded()
     finally:
         await llm.aclose()
-    memory = await asyncio.to_thread(gpu_memory)
-    return {
-        "num_ctx": num_ctx,
-        "requests": len(requests),
-        "prompt_tokens_p50": common.median(prompt_tokens),
-        "load_s": load_s,
-        "ttft_p50_ms": common.median(ttfts),
-        "ttft_p90_ms": common.percentile(ttfts, 90),
-        "prefill_tok_s": common.median(prefill),
-        "decode_tok_s": common.median(decode),
-        "loaded_bytes": loaded.size if loaded else None,
-        "vram_bytes": loaded.size_vram if loaded else None,
-        "gpu_share": loaded.gpu_share if loaded else None,
-        "ollama_context": loaded.context_length if loaded else None,
-        "nvml_used_bytes": memory.used if memory else None,
-        "gpus": memory.names if memory else [],
-    }
+    return await _row(num_ctx, len(requests), prompt_tokens, ttfts, prefill, decode, load_s, loaded)
 
 
 async def llama_server_context(url: str) -> int:
@@ -153,8 +136,6 @@ async def run_llama_server(
     import json
 
     import httpx
-
-    from tuirag.backends.gpu import gpu_memory
 
     ttfts: list[float] = []
     prefill: list[float] = []
@@ -183,20 +164,36 @@ async def run_llama_server(
             prompt_tokens.append(int(timings["prompt_n"]))
             prefill.append(timings["prompt_n"] / (timings["prompt_ms"] / 1000))
             decode.append(timings["predicted_n"] / (timings["predicted_ms"] / 1000))
+    return await _row(num_ctx, len(requests), prompt_tokens, ttfts, prefill, decode)
+
+
+async def _row(
+    num_ctx: int,
+    requests: int,
+    prompt_tokens: list[int],
+    ttfts: list[float],
+    prefill: list[float],
+    decode: list[float],
+    load_s: float | None = None,
+    loaded: Any = None,
+) -> dict[str, Any]:
+    """One table row: the replay's medians, what the server holds (Ollama only), NVML."""
+    from tuirag.backends.gpu import gpu_memory
+
     memory = await asyncio.to_thread(gpu_memory)
     return {
         "num_ctx": num_ctx,
-        "requests": len(requests),
+        "requests": requests,
         "prompt_tokens_p50": common.median(prompt_tokens),
-        "load_s": None,
+        "load_s": load_s,
         "ttft_p50_ms": common.median(ttfts),
         "ttft_p90_ms": common.percentile(ttfts, 90),
         "prefill_tok_s": common.median(prefill),
         "decode_tok_s": common.median(decode),
-        "loaded_bytes": None,
-        "vram_bytes": None,
-        "gpu_share": None,
-        "ollama_context": None,
+        "loaded_bytes": loaded.size if loaded else None,
+        "vram_bytes": loaded.size_vram if loaded else None,
+        "gpu_share": loaded.gpu_share if loaded else None,
+        "ollama_context": loaded.context_length if loaded else None,
         "nvml_used_bytes": memory.used if memory else None,
         "gpus": memory.names if memory else [],
     }
