@@ -198,6 +198,12 @@ if sys.argv[1] == "bare":  # undo tuirag's opt-outs: the control
 from tuirag.backends.embedder import FastEmbedEmbedder
 from tuirag.config import EmbedderSettings
 FastEmbedEmbedder(EmbedderSettings(), Path(tempfile.mkdtemp())).embed_documents(["x"] * 4)
+if sys.argv[1] == "bare":  # a lookup strace must see whether or not ONNX Runtime phones home
+    import socket
+    try:
+        socket.getaddrinfo("control.tuirag.invalid", 443)
+    except OSError:
+        pass
 time.sleep(float(sys.argv[2]))
 """
 
@@ -218,6 +224,13 @@ def _probe_trace(tmp_path: Path, mode: str) -> str:
 
 
 def test_the_trace_sees_onnxruntime_telemetry_without_tuirags_opt_out(tmp_path: Path) -> None:
-    """The control: the same embedder without the opt-out does look a Microsoft host up."""
-    assert _offences(_probe_trace(tmp_path, "bare")), "strace saw no lookup: the check is blind"
-    assert (tmp_path / "home" / _TELEMETRY_QUEUE).exists()
+    """The control: the trace sees a lookup made next to the embedder, and ONNX Runtime's if it
+    phones home.
+
+    ONNX Runtime's telemetry fires here but not on every machine (CI saw none), so the
+    deterministic half is a name lookup the probe makes itself, from the same process.
+    """
+    trace = _probe_trace(tmp_path, "bare")
+    assert _offences(trace), "strace saw no lookup: the check is blind"
+    if (tmp_path / "home" / _TELEMETRY_QUEUE).exists():  # ONNX Runtime queued telemetry
+        assert "mobile" in trace or len(_offences(trace)) > 1, "telemetry queued, lookup unseen"
