@@ -10,6 +10,7 @@ on disk, model or network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib
 import time
 from collections.abc import Callable, Iterable
@@ -199,6 +200,10 @@ class TuiragApp(App[None]):
                 raise  # reported once more, with its type, by on_worker_state_changed
             return
         self.call_from_thread(self._index_opened, counts.files, counts.chunks, counts.embedded)
+        # questions embed: load the model now, so the first one need not wait; a model
+        # that cannot load is reported by that question, in one line
+        with contextlib.suppress(Exception):
+            self.services.embedder.load()
 
     def _index_opened(self, files: int, chunks: int, embedded: int) -> None:
         self.index_ready.set()

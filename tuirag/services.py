@@ -41,9 +41,27 @@ class Services:
 
     @cached_property
     def embedder(self) -> Embedder:
+        """The model, loaded when first asked to embed if these settings opened an index
+        before (a re-ingest with nothing new never loads it), else loaded now."""
+        from tuirag.backends.embedder import DeferredEmbedder, model_name
+
+        folder = self.index_folder()
+        if folder is not None:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                dim = int(json.loads((folder / "meta.json").read_text())["dim"])
+                e = self.settings
+                model = model_name(e.embedder, e.ollama)
+                return DeferredEmbedder(folder, dim, e.embedder, model, self._load_embedder)
+        return self._load_embedder()
+
+    def _load_embedder(self) -> Embedder:
         from tuirag.backends.embedder import make_embedder
 
-        return make_embedder(self.settings.embedder, self.settings.ollama, self.data_dir / "models")
+        embedder = make_embedder(
+            self.settings.embedder, self.settings.ollama, self.data_dir / "models"
+        )
+        self._remember_index(embedder)  # a changed model's key replaces the old one
+        return embedder
 
     @property
     def model_index_folder(self) -> Path:
@@ -64,7 +82,7 @@ class Services:
                 return Store(folder, str(meta["embedder"]), int(meta["dim"]))
         embedder = self.embedder
         store = Store(self.model_index_folder, embedder.key, embedder.dim)
-        self._remember_index(embedder.key)
+        self._remember_index(embedder)
         return store
 
     def index_folder(self) -> Path | None:
@@ -93,12 +111,17 @@ class Services:
             return {}
         return found if isinstance(found, dict) else {}
 
-    def _remember_index(self, key: str) -> None:
+    def _remember_index(self, embedder: Embedder) -> None:
+        """Note which index these settings use, and keep the model's tokenizer in it: a
+        later run then knows key, size and tokenizer without loading the model."""
+        from tuirag.backends.embedder import save_tokenizer
+
+        save_tokenizer(embedder, self.data_dir / "index" / embedder.key)
         keys = self._index_keys()
         fingerprint = self._embedder_fingerprint()
-        if keys.get(fingerprint) == key:
+        if keys.get(fingerprint) == embedder.key:
             return
-        keys[fingerprint] = key
+        keys[fingerprint] = embedder.key
         path = self.data_dir / "index" / _KEYS
         tmp = path.with_suffix(".tmp")
         try:

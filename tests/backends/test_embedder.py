@@ -74,3 +74,47 @@ def test_a_released_model_reloads_when_next_needed(tmp_path: Path) -> None:
     embedder.release()  # what an idle `tuirag watch` does
     after = embedder.embed_documents(["The router supports 5 GHz wifi."])
     assert np.allclose(before, after, atol=1e-5)
+
+
+def test_an_index_keeps_what_sizes_chunks_so_the_model_loads_only_to_embed(
+    settings: Settings,
+) -> None:
+    from tuirag.backends.embedder import DeferredEmbedder
+    from tuirag.services import Services
+
+    first = Services(settings)
+    loaded = first.embedder  # no index yet: the model loads
+    assert not isinstance(loaded, DeferredEmbedder)
+    first.store  # noqa: B018 - opening the index keeps its tokenizer
+    later = Services(settings).embedder
+    assert isinstance(later, DeferredEmbedder)
+    assert (later.key, later.dim, later.label, later.max_tokens, later.multilingual) == (
+        loaded.key, loaded.dim, loaded.label, loaded.max_tokens, loaded.multilingual,
+    )  # fmt: skip
+    texts = ["Größe naïve café 東京 — def f(x): return x**2", "word " * 400, "\t\n  "]
+    for text in texts:
+        assert later.tokenizer.encode(text).ids == loaded.tokenizer.encode(text).ids
+    assert later._model is None  # nothing embedded yet
+    assert np.allclose(later.embed_documents(texts), loaded.embed_documents(texts), atol=1e-5)
+
+
+def test_a_model_whose_files_changed_is_one_line_and_the_next_run_uses_it(
+    settings: Settings,
+) -> None:
+    import json
+    import shutil
+
+    from tuirag.services import Services
+
+    first = Services(settings)
+    real = first.store.folder
+    keys_file = settings.data_dir / "index" / "embedders.json"
+    keys = json.loads(keys_file.read_text())
+    # as if these settings had opened another model's index before (model_path replaced)
+    old = shutil.copytree(real, real.parent / "fastembed-replaced-model-384-00000000")
+    keys_file.write_text(json.dumps({k: old.name for k in keys}))
+    stale = Services(settings).embedder
+    assert stale.key == old.name
+    with pytest.raises(EmbedderError, match="run the command again"):
+        stale.embed_query("anything")
+    assert Services(settings).embedder.key == real.name

@@ -201,6 +201,22 @@ def test_commands_load_only_what_they_use(services: Services, docs: Path) -> Non
         assert _heavy_imports(*argv)[1] == []
 
 
+def test_a_no_op_ingest_never_loads_the_model(services: Services, docs: Path) -> None:
+    """The tokenizer and the index key come from the index: ONNX Runtime starts only when
+    a file has new text to embed, and the output is the same."""
+    write(docs / "a.md", "# A\n\nSome zebra words.\n")
+    out, heavy = _heavy_imports("ingest", str(docs))
+    assert "1 indexed" in out and "onnxruntime" in heavy  # a new index: the model loads
+    out, heavy = _heavy_imports("ingest", str(docs))
+    assert "fastembed" not in heavy and "onnxruntime" not in heavy
+    assert "0 indexed (0 chunks, 0 embedded), 1 unchanged" in out
+    assert "nothing changed, nothing re-embedded" in out
+    write(docs / "b.md", "# B\n\nA quokka sentence.\n")
+    out, heavy = _heavy_imports("ingest", str(docs))
+    assert "1 indexed (1 chunks, 1 embedded), 1 unchanged" in out and "onnxruntime" in heavy
+    assert str(docs / "b.md") in _vector_paths(services, "quokka")
+
+
 def test_a_stop_between_embedding_slices_keeps_committed_batches(
     services: Services, docs: Path
 ) -> None:

@@ -14,6 +14,7 @@ import gc
 import hashlib
 import os
 import re
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -62,6 +63,10 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def load(self) -> None:
+        """Load the model now if it is not (the app does: its first question is quick)."""
+        ...
+
     def release(self) -> None:
         """Free what the model holds until it is next needed."""
         ...
@@ -96,6 +101,20 @@ def bundled_model_dir() -> Path:
 
 def bundled_tokenizer() -> Tokenizer:
     return _untruncated(Tokenizer.from_file(str(bundled_model_dir() / "tokenizer.json")))
+
+
+def model_name(settings: EmbedderSettings, ollama: OllamaSettings) -> str:
+    """The model these settings embed with (Ollama's own embedding model by default)."""
+    if settings.backend == "ollama" and settings.model == BUNDLED_MODEL:
+        return ollama.embed_model
+    return settings.model
+
+
+def describe(settings: EmbedderSettings, model: str, dim: int) -> str:
+    """What `status` shows (an `Embedder`'s label)."""
+    if settings.backend == "ollama":
+        return f"ollama {model} ({dim}d)"
+    return f"fastembed {model} ({dim}d, {settings.device})"
 
 
 def _threads(configured: int) -> int:
@@ -140,7 +159,7 @@ class FastEmbedEmbedder:
         self.max_tokens = int(trunc.get("max_length", 512))
         self.dim = int(np.asarray(next(iter(self._session().embed(["dimension probe"])))).shape[0])
         self._query_prefix, self._passage_prefix = prefixes_for(settings.model, settings)
-        self.label = f"fastembed {settings.model} ({self.dim}d, {settings.device})"
+        self.label = describe(settings, settings.model, self.dim)
         self.multilingual = bool(_MULTILINGUAL.search(settings.model))
         self.key = _key(
             "fastembed", settings.model, self.dim, (self._query_prefix, self._passage_prefix)
@@ -182,6 +201,9 @@ class FastEmbedEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         vector = next(iter(self._session().embed([self._query_prefix + text])))
         return np.asarray(vector, dtype=np.float32)
+
+    def load(self) -> None:
+        self._session()
 
     def _session(self) -> TextEmbedding:
         if self._model is None:
@@ -326,7 +348,7 @@ class OllamaEmbedder:
     def __init__(self, settings: EmbedderSettings, ollama: OllamaSettings) -> None:
         import ollama as ollama_client
 
-        self.model = ollama.embed_model if settings.model == BUNDLED_MODEL else settings.model
+        self.model = model_name(settings, ollama)
         self._client = ollama_client.Client(host=ollama.resolved_host(), timeout=ollama.timeout_s)
         self._keep_alive = ollama.keep_alive_value()
         self.batch_size = max(1, settings.batch_size)
@@ -342,7 +364,7 @@ class OllamaEmbedder:
                 f"Start Ollama (`ollama serve`) and pull it (`ollama pull {self.model}`)."
             ) from None
         self.dim = int(probe.shape[1])
-        self.label = f"ollama {self.model} ({self.dim}d)"
+        self.label = describe(settings, self.model, self.dim)
         self.multilingual = bool(_MULTILINGUAL.search(self.model))
         self.key = _key("ollama", self.model, self.dim, (self._query_prefix, self._passage_prefix))
 
@@ -366,8 +388,84 @@ class OllamaEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([self._query_prefix + text])[0]
 
+    def load(self) -> None:
+        """Nothing to load here: the model lives in the Ollama daemon."""
+
     def release(self) -> None:
         """Nothing to free here: the model lives in the Ollama daemon."""
+
+
+TOKENIZER_FILE = "tokenizer.json"  # in an index folder: its model's tokenizer, cut at its limit
+
+
+def save_tokenizer(embedder: Embedder, folder: Path) -> None:
+    """Keep the model's tokenizer beside its index, so that a later run sizes chunks and
+    checks parser versions without loading the model (`DeferredEmbedder`)."""
+    path = folder / TOKENIZER_FILE
+    if path.exists():
+        return
+    cut = Tokenizer.from_str(embedder.tokenizer.to_str())
+    cut.enable_truncation(embedder.max_tokens)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    with contextlib.suppress(OSError):  # only a shortcut: without it the model loads
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(cut.to_str())
+        tmp.replace(path)
+
+
+class DeferredEmbedder:
+    """The embedder of an index opened before: key, size and tokenizer come from that
+    index, and the model loads only when there is text to embed, so a re-ingest with
+    nothing new (or a watch with nothing to do) never starts ONNX Runtime or Ollama."""
+
+    def __init__(
+        self,
+        folder: Path,
+        dim: int,
+        settings: EmbedderSettings,
+        model: str,
+        load: Callable[[], Embedder],
+    ) -> None:
+        """`folder` is the index (named by the key). ValueError when it keeps no usable
+        tokenizer (an index made before it did): the model must load then."""
+        try:
+            tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
+        except Exception as exc:  # tokenizers raises a bare Exception for a bad file
+            raise ValueError(f"no usable {TOKENIZER_FILE} in {folder}: {exc}") from None
+        self.key = folder.name
+        self.dim = dim
+        self.label = describe(settings, model, dim)
+        self.multilingual = bool(_MULTILINGUAL.search(model))
+        self.max_tokens = int((tokenizer.truncation or {}).get("max_length", 512))
+        self.tokenizer = _untruncated(tokenizer)
+        self._load = load
+        self._model: Embedder | None = None
+
+    def load(self) -> None:
+        self.model()
+
+    def model(self) -> Embedder:
+        if self._model is None:
+            model = self._load()
+            if model.key != self.key:  # same settings, other files (a replaced model_path)
+                raise EmbedderError(
+                    f"the embedding model changed since its index was built ({model.key}, "
+                    f"not {self.key}): run the command again to index with the new one"
+                )
+            self._model = model
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model().embed_documents(texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self.model().embed_query(text)
+
+    def release(self) -> None:
+        if self._model is not None:
+            self._model.release()
 
 
 def make_embedder(settings: EmbedderSettings, ollama: OllamaSettings, cache_dir: Path) -> Embedder:
