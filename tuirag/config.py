@@ -65,6 +65,7 @@ class OllamaSettings:
     host: str = ""
     model: str = "qwen2.5:7b-instruct-q4_K_M"
     embed_model: str = "nomic-embed-text"
+    embed_batch_size: int = 32  # texts per /api/embed request (embedder.backend = "ollama")
     keep_alive: str = "30m"
     num_ctx: int = 0
     max_ctx: int = 16384
@@ -179,6 +180,7 @@ _RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("index", "max_file_mb"): (0.001, None),
     ("embedder", "threads"): (0, 1024),
     ("embedder", "batch_size"): (1, 4096),
+    ("ollama", "embed_batch_size"): (1, 4096),
     ("chunking", "max_tokens"): (16, 8192),
     ("chunking", "overlap_tokens"): (0, 4096),
     ("search", "top_k"): (1, 1000),

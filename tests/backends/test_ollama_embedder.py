@@ -32,7 +32,7 @@ def embed_server(monkeypatch: pytest.MonkeyPatch):
 def _ollama_settings() -> Settings:
     settings = Settings()
     settings.embedder.backend = "ollama"
-    settings.embedder.batch_size = 2
+    settings.ollama.embed_batch_size = 2
     return settings
 
 
@@ -64,6 +64,22 @@ def test_ollama_index_is_separate_from_fastembed(
     assert ollama_services.store.folder != local.store.folder
     hits = ollama_services.retriever.search("XR-5000", k=1, mode="hybrid").hits
     assert hits and hits[0].path == str(docs / "a.md")
+
+
+def test_ollama_requests_carry_its_own_batch_not_the_token_budget(
+    embed_server: OllamaServer, docs: Path
+) -> None:
+    """embedder.batch_size (4 full chunks, for ONNX memory) is not Ollama's batch: N
+    chunks go in ceil(N / 32) requests, not N / 4."""
+    sections = [f"## Part {i}\n\nValve {i} is bled every {i + 2} winters.\n" for i in range(70)]
+    write(docs / "a.md", "# Valves\n\n" + "\n".join(sections))
+    settings = Settings()
+    settings.embedder.backend = "ollama"
+    report = Services(settings).indexer([docs]).sync([docs])
+    assert report.embedded == report.chunks > 64
+    embeds = [r.body for r in embed_server.requests if r.path == "/api/embed"][1:]  # no probe
+    assert sum(len(b["input"]) for b in embeds) == report.chunks
+    assert len(embeds) == -(-report.chunks // 32)
 
 
 def test_embed_model_not_pulled_is_one_clear_line(

@@ -351,7 +351,9 @@ class OllamaEmbedder:
         self.model = model_name(settings, ollama)
         self._client = ollama_client.Client(host=ollama.resolved_host(), timeout=ollama.timeout_s)
         self._keep_alive = ollama.keep_alive_value()
-        self.batch_size = max(1, settings.batch_size)
+        # texts per request: the daemon batches on its side, so embedder.batch_size (a
+        # token budget for in-process memory) does not apply; few requests, few round trips
+        self.batch_size = max(1, ollama.embed_batch_size)
         self._query_prefix, self._passage_prefix = prefixes_for(self.model, settings)
         self.tokenizer = bundled_tokenizer()  # close enough to size chunks for BERT-like models
         self.max_tokens = 512
