@@ -96,6 +96,9 @@ def test_an_index_keeps_what_sizes_chunks_so_the_model_loads_only_to_embed(
         assert later.tokenizer.encode(text).ids == loaded.tokenizer.encode(text).ids
     assert later._model is None  # nothing embedded yet
     assert np.allclose(later.embed_documents(texts), loaded.embed_documents(texts), atol=1e-5)
+    later.release()  # an idle `tuirag watch`: the whole model goes, and comes back
+    assert later._model is None
+    assert np.allclose(later.embed_query("wifi"), loaded.embed_query("wifi"), atol=1e-5)
 
 
 def test_a_model_whose_files_changed_is_one_line_and_the_next_run_uses_it(
