@@ -7,7 +7,8 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
             every file is full-text searchable (keyword phase), then until every
             chunk has its vector, against the bare embedder on the same texts
   ingest    peak RSS of `tuirag ingest` on that folder (model, parser child excluded)
-  watch     RSS of `tuirag watch` over that index, idle for 45 s after its scan and vectors
+  watch     RSS of `tuirag watch` over that index, idle for 45 s after its scan and vectors,
+            then idle 45 s after embedding one new file (the model loaded and freed)
   noop      peak RSS and seconds of a no-op `tuirag ingest` over synthetic indexes of
             growing size (files on disk whose records match, random vectors): what a
             restart or periodic reconcile costs; the biggest is the 100k-file tree
@@ -18,7 +19,7 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
 With `--baseline PYTHON` (another checkout's interpreter) `ingest` and `watch` also
 run that checkout, paired, for ratios.
 
-    .venv/bin/python bench/bench_scale.py [--quick] [--baseline PYTHON] [--json PATH]
+    .venv/bin/python bench/bench_scale.py [--quick] [--baseline PYTHON] [--rounds N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -161,11 +163,14 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
         )
         try:
             assert watch.stdout is not None
-            for line in watch.stdout:
-                if "up to date" in line and "embedded" not in line:  # every vector in
-                    break
+            wait_until_embedded(watch.stdout, files)
             time.sleep(45)  # idle: nothing changes (tuirag watch frees the model after 30 s)
             idle = rss_mib(watch.pid)
+            # then a new file: the model loads to embed it, and is freed again when idle
+            (docs / "new.md").write_text("# New\n\nA quokka note the watcher embeds.\n")
+            wait_until_embedded(watch.stdout, files + 1)
+            time.sleep(45)
+            idle_after = rss_mib(watch.pid)
         finally:
             watch.terminate()
             watch.wait(30)
@@ -176,7 +181,16 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
             "noop_s": noop_s,
             "noop_peak_mib": noop_peak,
             "watch_idle_mib": idle,
+            "watch_idle_after_embed_mib": idle_after,
         }
+
+
+def wait_until_embedded(log: Iterable[str], files: int) -> None:
+    """Read `tuirag watch`'s log until it says `files` files are up to date, every vector in."""
+    for line in log:
+        if f"up to date: {files} files" in line and "embedded" not in line:
+            return
+    raise SystemExit("tuirag watch stopped before its index was up to date")
 
 
 # ---- no-op re-ingest over synthetic indexes ---------------------------------------
@@ -377,6 +391,7 @@ def main() -> int:
     ap.add_argument("--vectors", type=Path, default=REAL_VECTORS, help="real-vector cache")
     ap.add_argument("--parts", nargs="+", default=["fresh", "memory", "noop", "recall"])
     ap.add_argument("--files", type=int, help="new files for fresh and memory (40; quick 10)")
+    ap.add_argument("--rounds", type=int, default=1, help="memory: paired rounds, alternating")
     args = ap.parse_args()
     files = args.files or (10 if args.quick else 40)
     noop_sizes = [(250, 4), (250, 40)] if args.quick else [(250, 4), (250, 40), (2500, 40)]
@@ -395,15 +410,22 @@ def main() -> int:
               f["vectors_s"] / f["bare_embedder_s"]]],
         )  # fmt: skip
     if "memory" in args.parts:
-        runs = [part_memory(sys.executable, files, "this")]
+        checkouts = [(sys.executable, "this")]
         if args.baseline:
-            runs.append(part_memory(args.baseline, files, "baseline"))
+            checkouts.append((args.baseline, "baseline"))
+        runs = []
+        for n in range(args.rounds):  # alternating (this, baseline, baseline, this, ...)
+            for python, label in checkouts if n % 2 == 0 else checkouts[::-1]:
+                load = os.getloadavg()[0]
+                runs.append({"round": n + 1, "load": load, **part_memory(python, files, label)})
         out["memory"] = runs
         common.report(
             f"Memory, MiB ({files} new files)",
-            ["checkout", "ingest s", "ingest peak", "no-op ingest peak", "idle watch RSS"],
-            [[r["checkout"], r["ingest_s"], r["ingest_peak_mib"], r["noop_peak_mib"],
-              r["watch_idle_mib"]] for r in runs],
+            ["round", "load", "checkout", "ingest s", "ingest peak", "no-op ingest s",
+             "no-op ingest peak", "idle watch RSS", "idle watch RSS after embedding"],
+            [[r["round"], r["load"], r["checkout"], r["ingest_s"], r["ingest_peak_mib"],
+              r["noop_s"], r["noop_peak_mib"], r["watch_idle_mib"],
+              r["watch_idle_after_embed_mib"]] for r in runs],
         )  # fmt: skip
     if "noop" in args.parts:
         runs = [in_child("noop", files=n, per_file=c) for n, c in noop_sizes]
