@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     svc = Services(settings)
     try:
+        svc.embedder.load()  # the model itself, not what its index remembers of it
         report(True, "embedder", svc.embedder.label)
     except Exception as exc:
         known = user_error(exc)
