@@ -22,10 +22,9 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.screens.index import add_folder
+from tuirag.screens.common import add_folder, export_session
 from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
-from tuirag.screens.sessions import export_session
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.conversation import Conversation
 from tuirag.widgets.safe import short_path, untrusted
@@ -65,6 +64,8 @@ class Welcome(Vertical):
 
 class ChatScreen(Screen[None]):
     app: TuiragApp
+    AUTO_FOCUS = "#question"  # focused once, not the conversation first (each focus change
+    # recomposes the footer before the first frame)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -97,7 +98,6 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.session = self.app.sessions.new()
         self.query_one("#sources", SourcesList).show([])
-        self.query_one("#question", Input).focus()
         self.show_empty_state()
 
     @work(exclusive=True, exit_on_error=False, group="empty-state")
