@@ -104,6 +104,7 @@ def test_opening_the_app_imports_only_what_its_first_frame_draws() -> None:
         *("lancedb", "pyarrow", "numpy", "fastembed", "onnxruntime", "tokenizers"),
         *("ollama", "httpx", "unstructured", "markdown_it", "pygments"),
         *("tuirag.screens.index", "tuirag.screens.models", "tuirag.screens.sessions"),
+        "tuirag.screens.preview",
         *("textual.widgets._markdown", "textual.widgets._data_table"),
     }
     assert sorted(deferred & loaded) == []

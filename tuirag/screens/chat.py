@@ -23,7 +23,6 @@ from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
 from tuirag.screens.common import add_folder, export_session
-from tuirag.screens.preview import PreviewScreen
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.conversation import Conversation
@@ -319,6 +318,8 @@ class ChatScreen(Screen[None]):
         self.query_one("#conversation", VerticalScroll).scroll_to_widget(view, animate=False)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
+        from tuirag.screens.preview import PreviewScreen  # on demand: not in the first frame
+
         hit = message.hit
         title = short_path(hit.path, self.app.folders.roots()) + (
             f"  {hit.locator}" if hit.locator else ""
