@@ -196,7 +196,10 @@ def terminal_first_frame(argv: list[str], env: dict[str, str], marker: bytes) ->
             ready, _, _ = select.select([fd], [], [], 120)
             if not ready:
                 raise TimeoutError(f"no first frame from {argv}: {seen[-300:]!r}")
-            seen = seen[-len(marker) :] + os.read(fd, 65536)
+            try:
+                seen = seen[-len(marker) :] + os.read(fd, 65536)
+            except OSError as exc:  # EIO: the terminal closed, the command is gone
+                raise RuntimeError(f"{argv} ended before its first frame: {seen!r}") from exc
         return time.perf_counter() - started
     finally:
         os.killpg(pid, signal.SIGKILL)  # the app, its parse child and resource tracker
