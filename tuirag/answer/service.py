@@ -201,7 +201,7 @@ class Answerer:
             best = max((h.vector_score or 0.0 for h in found.hits), default=None)
             yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
             yield Finished(
-                no_match_message(state, best, s.min_score),
+                no_match_message(state, best, s.min_score, where),
                 Timings(retrieval_ms=found.millis),
                 warnings=[found.warning] if found.warning else [],
             )
