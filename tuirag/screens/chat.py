@@ -190,6 +190,7 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
+                        turn.left_out = list(event.left_out)
                         self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Loading):
@@ -303,7 +304,7 @@ class ChatScreen(Screen[None]):
     def _show_sources(self, view: TurnView, note: str = "") -> None:
         if view is self.selected:
             self.query_one("#sources", SourcesList).show(
-                view.turn.sources, self.app.folders.roots(), note
+                view.turn.sources, self.app.folders.roots(), note, view.turn.left_out
             )
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
