@@ -150,6 +150,31 @@ async def test_successive_questions_send_the_same_num_ctx(
     assert len(ollama_server.chats()) > len(questions) + 1  # the rewrites used it too
 
 
+async def test_a_follow_up_says_loading_before_its_rewrite_loads_the_model(
+    indexed: Services, ollama_server: OllamaServer
+) -> None:
+    """The rewrite of a follow-up is the model's first call when it is not loaded: the
+    caller hears "loading" before that wait, once, not after it."""
+
+    def reply(body: dict) -> str:
+        if body["messages"][0]["content"] == REWRITE_PROMPT:
+            return "Zephyr 3000 blender price"
+        return "149 euros [1]."
+
+    ollama_server.reply = reply
+    ollama_server.load_delay = 0.3
+    indexed.settings.answer.cache = False
+    history = [Turn("Tell me about the Zephyr 3000 blender.", "It is a blender [1].")]
+    events = await collect(Answerer(indexed), "and how much is it?", history)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[:2] == ["Loading", "Retrieved"], kinds
+    assert kinds.count("Loading") == 1
+    assert events[0] == Loading("qwen2.5:7b-instruct-q4_K_M", 4096)
+    assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.answer == "149 euros [1]."
+
+
 async def test_num_ctx_capped_by_max_ctx_or_set_explicitly(
     indexed: Services, ollama_server: OllamaServer
 ) -> None:
@@ -212,8 +237,8 @@ async def test_follow_up_is_rewritten_by_the_model(
     ]
     events = await collect(Answerer(indexed), "and its price?", history)
 
-    retrieved = events[0]
-    assert isinstance(retrieved, Retrieved)
+    loading, retrieved = events[:2]  # the rewrite loads the model: said before it
+    assert isinstance(loading, Loading) and isinstance(retrieved, Retrieved)
     assert retrieved.query == "Zephyr 3000 blender price"
     assert retrieved.sources[0].path == str(docs / "product.md")
     rewrite_chat, answer_chat = ollama_server.chats()

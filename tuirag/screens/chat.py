@@ -195,7 +195,8 @@ class ChatScreen(Screen[None]):
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Loading):
                         # seconds (a minute for a big model on a slow disk): say why
-                        view.show_meta(f"{len(turn.sources)} sources · loading {event.model}…")
+                        found = f"{len(turn.sources)} sources · " if turn.sources else ""
+                        view.show_meta(f"{found}loading {event.model}…")
                         app.set_status(loading=True)
                     elif isinstance(event, Token):
                         if app.status.loading:
