@@ -6,8 +6,9 @@ just before the fork to the moment the first painted screen (its "No sources yet
 panel) is read from the terminal. With `--baseline PYTHON` every run of ours is paired
 with one of the baseline's, alternating, and the floor is measured in the same rounds and
 the same way (time to the same text on the terminal): Python started (`python -c
-"print(...)"`), Python with `textual.app` imported, and a one-Static Textual app's first
-frame.
+"print(...)"`), Python with `textual.app` imported, a one-Static Textual app's first
+frame, and the first frame of a Textual app with the chat screen's widgets (footer,
+input, option list, scroll view) but none of tuirag's code.
 
 Then each run is a fresh `python` process running the real app headless (Textual's
 run_test, no terminal) for the later milestones:
@@ -131,6 +132,27 @@ class Floor(App):
 Floor().run()
 """
 
+# the chat screen's Textual widgets (and as many footer keys) without tuirag's code
+FLOOR_WIDGETS = r"""
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, OptionList, Static
+
+class Floor(App):
+    BINDINGS = [Binding(f"f{n}", "bell", f"Key {n}") for n in range(1, 12)]
+
+    def compose(self):
+        with Horizontal():
+            yield VerticalScroll()
+            yield OptionList("No sources yet.")
+        yield Input(placeholder="Ask about your files")
+        yield Static("status")
+        yield Footer()
+
+Floor().run()
+"""
+
 
 def prepare(folder: Path) -> dict[str, str]:
     """A small real index, and the environment that points the app at it."""
@@ -222,6 +244,9 @@ def first_frame_rows(env: dict[str, str], runs: int, baseline: str | None) -> li
         ),
         "floor: one-Static Textual app, first frame": lambda: terminal_first_frame(
             [me, "-c", FLOOR_APP], env, FIRST_FRAME
+        ),
+        "floor: the same widgets without tuirag, first frame": lambda: terminal_first_frame(
+            [me, "-c", FLOOR_WIDGETS], env, FIRST_FRAME
         ),
     }
     if baseline:
