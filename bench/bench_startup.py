@@ -16,6 +16,9 @@ run_test, no terminal) for the later milestones:
   (measured at the repaint, not when Pilot returns: Pilot also waits for workers);
 - index open: the embedder is loaded and LanceDB is open (in a worker).
 
+Every process runs with bytecode (in a temporary PYTHONPYCACHEPREFIX, even where
+PYTHONDONTWRITEBYTECODE is set), as an installed tuirag has it, after one warm-up run.
+
 Commands: the wall time of fresh `tuirag --help`, `tuirag status` and `tuirag search
 --mode fts` processes over the same index; with `--baseline PYTHON` (another checkout's
 interpreter, e.g. main's .venv/bin/python) each run of ours is paired with one of
@@ -166,7 +169,10 @@ def prepare(folder: Path) -> dict[str, str]:
         TUIRAG_CONFIG=str(folder / "config.toml"),
         OLLAMA_HOST="http://127.0.0.1:9",
         PYTHONPATH=str(REPO),
+        # bytecode, as an installed tuirag has it, kept here rather than in the checkouts
+        PYTHONPYCACHEPREFIX=str(folder / "pycache"),
     )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     (folder / "config.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
     subprocess.run([sys.executable, "-m", "tuirag", "ingest", "-q", str(docs)], env=env, check=True)
     return env
@@ -253,6 +259,8 @@ def first_frame_rows(env: dict[str, str], runs: int, baseline: str | None) -> li
         variants["baseline: first frame"] = lambda: terminal_first_frame(
             [baseline, "-m", "tuirag"], base_env, FIRST_FRAME
         )
+    for run in variants.values():
+        run()  # warm the OS file cache and the bytecode; not counted
     times: dict[str, list[float]] = {label: [] for label in variants}
     for round_ in range(runs):
         order = list(variants) if round_ % 2 == 0 else list(reversed(variants))
@@ -266,12 +274,15 @@ def first_frame_rows(env: dict[str, str], runs: int, baseline: str | None) -> li
 def command_rows(env: dict[str, str], runs: int, baseline: str | None) -> list[tuple]:
     """Median wall ms per command, ours and (paired, alternating) the baseline's."""
     rows = []
+    base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
     for label, argv in COMMANDS.items():
+        command_seconds(sys.executable, argv, env)  # warm-up: bytecode, file cache
+        if baseline:
+            command_seconds(baseline, argv, base_env)
         ours, theirs = [], []
         for _ in range(runs):
             ours.append(command_seconds(sys.executable, argv, env) * 1000)
             if baseline:
-                base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
                 theirs.append(command_seconds(baseline, argv, base_env) * 1000)
         row: tuple = (label, median(ours), min(ours), max(ours))
         if baseline:
