@@ -133,3 +133,12 @@ def test_cjk_text_is_indexed_as_characters_and_pairs() -> None:
         "看文",
         "文件",
     ]
+
+
+def test_a_query_is_mostly_cjk_when_a_third_of_its_characters_are() -> None:
+    from tuirag.text import mostly_cjk
+
+    assert mostly_cjk("用 debc 查看文件")  # 5 of 9 characters
+    assert mostly_cjk("한국어 text") and mostly_cjk("日本語のテキスト abc")
+    assert not mostly_cjk("查看 hello world")  # 2 of 12
+    assert not mostly_cjk("hello world") and not mostly_cjk("  ")
