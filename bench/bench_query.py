@@ -16,11 +16,16 @@ figure belongs to a process that only did that job:
            index where there is one) and its recall@10 against the exact results,
            full-text search, and hybrid (RRF) search
 
-    .venv/bin/python bench/bench_query.py [--quick] [--sizes 10000 100000] [--json PATH]
+With `--keep DIR` each size's index stays in DIR/<size> with the figures of its
+write and flat phases; a later run with the same DIR reuses it and only queries
+(building 1M rows takes minutes of CPU).
+
+    .venv/bin/python bench/bench_query.py [--quick] [--sizes 10000 100000] [--keep DIR]
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -36,6 +41,7 @@ BATCH = 25_000
 WORDS_PER_CHUNK = 40
 VOCAB = 30_000
 SEED = 20251125
+FLAT_QUERIES = 5  # LanceDB's exact scan at 1M takes ~12 s a query
 
 
 def vocabulary(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
@@ -144,16 +150,17 @@ def summary(times: list[float]) -> dict[str, float]:
 
 
 def phase_flat(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
+    """Exact search: LanceDB's flat scan (timed on at most FLAT_QUERIES at 1M: seconds
+    each) and numpy over the same vectors, whose top 10 is the truth for recall."""
     from tuirag.backends.store import VECTOR_INDEX_MIN_ROWS
 
     store = open_store(folder)
     qs, ids = queries(size, n_queries)
-    times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
-    exact = [[h.chunk_id for h in hits] for hits in results]
-    self_hit = sum(e[0] == f"{i:024x}" for e, i in zip(exact, ids, strict=True)) / len(ids)
+    flat_n = FLAT_QUERIES if size >= 1_000_000 else n_queries
+    times, _ = latencies(lambda q: store.vector_search(q, 10), list(qs[:flat_n]))
     rss = common.rss_mib()
-    matrix = np.concatenate([batch_vectors(b) for b in range((size + BATCH - 1) // BATCH)])[:size]
-    floor, _ = latencies(lambda q: np.argpartition(-(matrix @ q), 10)[:10], list(qs))
+    floor, exact = numpy_search(size, qs)
+    self_hit = sum(e[0] == f"{i:024x}" for e, i in zip(exact, ids, strict=True)) / len(ids)
     with common.timer() as t:
         store.optimize()
     (folder / "exact.json").write_text(json.dumps(exact))
@@ -165,6 +172,19 @@ def phase_flat(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         "optimize_s": t[0],
         "vector_index": size >= VECTOR_INDEX_MIN_ROWS,
     }
+
+
+def numpy_search(size: int, qs: np.ndarray) -> tuple[list[float], list[list[str]]]:
+    """Brute force over all vectors in memory: the floor's times and the exact top 10s."""
+    matrix = np.concatenate([batch_vectors(b) for b in range((size + BATCH - 1) // BATCH)])[:size]
+    times, tops = latencies(lambda q: top10(matrix @ q), list(qs))
+    return times, [[f"{i:024x}" for i in top] for top in tops]
+
+
+def top10(scores: np.ndarray) -> list[int]:
+    """Row numbers of the 10 highest scores, best first (numpy's exact search)."""
+    top = np.argpartition(-scores, 10)[:10]
+    return top[np.argsort(-scores[top])].tolist()
 
 
 class PresetEmbedder:
@@ -238,6 +258,19 @@ def in_child(phase: str, folder: Path, size: int, n: int) -> dict[str, Any]:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def built(folder: Path, size: int, n: int) -> dict[str, Any]:
+    """The write and flat phases' figures: measured now, or those of a kept index."""
+    saved = folder / "built.json"
+    if saved.exists():
+        return dict(json.loads(saved.read_text()))
+    figures = {
+        "write": in_child("write", folder, size, n),
+        "flat": in_child("flat", folder, size, n),
+    }
+    saved.write_text(json.dumps(figures))
+    return figures
+
+
 def query_embedding_ms(n: int = 30) -> dict[str, float]:
     """The real model's cost per query, which every vector and hybrid search adds."""
     from tuirag.backends.embedder import make_embedder
@@ -257,18 +290,19 @@ def main() -> int:
     ap = common.parser(__doc__.splitlines()[1])
     ap.add_argument("--sizes", type=int, nargs="+", help="rows (default 10k 100k 1M; --quick 10k)")
     ap.add_argument("--queries", type=int, default=50, help="queries per measurement")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep (or reuse) the indexes here")
     args = ap.parse_args()
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     results = []
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="tuirag-bench-query-") as tmp:
-            folder = Path(tmp) / "index"
-            res: dict[str, Any] = {"size": size}
-            res["write"] = in_child("write", folder, size, args.queries)
-            # exact search at 1M takes seconds per query: fewer of them
-            flat_n = min(args.queries, 20) if size >= 1_000_000 else args.queries
-            res["flat"] = in_child("flat", folder, size, flat_n)
-            res["indexed"] = in_child("indexed", folder, size, flat_n)
+        with contextlib.ExitStack() as stack:
+            if args.keep:
+                folder = args.keep / str(size)
+            else:
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tuirag-bench-query-"))
+                folder = Path(tmp) / "index"
+            res: dict[str, Any] = {"size": size, **built(folder, size, args.queries)}
+            res["indexed"] = in_child("indexed", folder, size, args.queries)
             results.append(res)
             print(f"{size:,} rows done: {json.dumps(res)}", file=sys.stderr, flush=True)
     embed = query_embedding_ms()
