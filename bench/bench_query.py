@@ -14,6 +14,7 @@ figure belongs to a process that only did that job:
            builds the FTS index and, from VECTOR_INDEX_MIN_ROWS, the IVF-SQ index
   indexed  a fresh reader, as `tuirag search` or the TUI: vector search (with the
            index where there is one) and its recall@10 against the exact results,
+           the same under --path filters (recall among the filtered rows),
            full-text search, and hybrid (RRF) search
 
 With `--keep DIR` each size's index stays in DIR/<size> with the figures of its
@@ -187,6 +188,28 @@ def top10(scores: np.ndarray) -> list[int]:
     return top[np.argsort(-scores[top])].tolist()
 
 
+# --path filters over the first files (row i is chunk i % 40 of file i // 40)
+FILTERS = [
+    ("one file (40 chunks)", "/synthetic/000007.md", range(280, 320)),
+    ("100 files (4,000 chunks)", "/synthetic/0000*", range(0, 4000)),
+]
+
+
+def filtered_search(store: Any, qs: np.ndarray, glob: str, rows: range) -> dict[str, Any]:
+    """Vector search under a --path filter: latency and recall@10 against the exact
+    top 10 among the filtered rows (the query's own neighbours lie elsewhere)."""
+    from tuirag.search.filters import SearchFilter
+
+    where = SearchFilter(path=glob).sql()
+    times, results = latencies(lambda q: store.vector_search(q, 10, where=where), list(qs))
+    inside = batch_vectors(0)[rows.start : rows.stop]
+    recall = [
+        len({h.chunk_id for h in hits} & {f"{rows.start + i:024x}" for i in top10(inside @ q)}) / 10
+        for q, hits in zip(qs, results, strict=True)
+    ]
+    return {**summary(times), "recall": float(np.mean(recall)), "min_recall": min(recall)}
+
+
 class PresetEmbedder:
     """Hands the retriever the prepared query vectors (the model's cost is measured apart)."""
 
@@ -214,6 +237,7 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)])
     )
     self_hit = sum(f[:1] == [f"{i:024x}"] for f, i in zip(found, ids, strict=True)) / len(ids)
+    filtered = {label: filtered_search(store, qs, glob, rows) for label, glob, rows in FILTERS}
     words, _ = vocabulary(np.random.default_rng(SEED))
     rng = np.random.default_rng(SEED + 3)
     mid = np.arange(200, 5000)  # neither stop-word-common nor absent
@@ -226,6 +250,7 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         "vector": summary(times),
         "ann_recall_at_10": recall,
         "self_hit_at_1": self_hit,
+        "filtered": filtered,
         "fts": summary(fts_times),
         "hybrid": summary(hybrid_times),
         "rss_query_mib": common.rss_mib(),
@@ -336,6 +361,9 @@ def main() -> int:
                     x["rss_query_mib"],
                 ]
             )
+        for label, fx in x["filtered"].items():
+            recall = f"{fx['recall']:.2f} (min {fx['min_recall']:.1f})"
+            rows.append([n, f"vector, --path {label}", *latency(fx), recall, "", ""])
         rows.append([n, "full text (BM25)", *latency(x["fts"]), "", "", x["rss_query_mib"]])
         rows.append(
             [n, f"hybrid ({kind} vector + BM25)", *latency(x["hybrid"]), "", "", x["rss_query_mib"]]
