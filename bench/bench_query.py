@@ -224,18 +224,30 @@ class PresetEmbedder:
         return self.vectors[self.i % len(self.vectors)]
 
 
-def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
+def phase_indexed(folder: Path, size: int, n_queries: int, shares: list[float]) -> dict[str, Any]:
+    import tuirag.backends.store as store_module
     from tuirag.search.retrieval import Retriever
 
     store = open_store(folder)
     rss_open = common.rss_mib()
     qs, ids = queries(size, n_queries)
     exact = json.loads((folder / "exact.json").read_text())
-    times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
-    found = [[h.chunk_id for h in hits] for hits in results]
-    recall = float(
-        np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)])
-    )
+
+    def vector_recall() -> tuple[list[float], float, list[list[str]]]:
+        times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
+        found = [[h.chunk_id for h in hits] for hits in results]
+        pairs = zip(found, exact, strict=True)
+        return times, float(np.mean([len(set(f) & set(e)) / len(e) for f, e in pairs])), found
+
+    sweep = []
+    default = store_module.PROBE_SHARE
+    for share in shares:
+        store_module.PROBE_SHARE = share
+        times, recall, _ = vector_recall()
+        nprobes = store_module.nprobes(store.indexed_rows())
+        sweep.append({"share": share, "nprobes": nprobes, "recall": recall, **summary(times)})
+    store_module.PROBE_SHARE = default
+    times, recall, found = vector_recall()
     self_hit = sum(f[:1] == [f"{i:024x}"] for f, i in zip(found, ids, strict=True)) / len(ids)
     filtered = {label: filtered_search(store, qs, glob, rows) for label, glob, rows in FILTERS}
     words, _ = vocabulary(np.random.default_rng(SEED))
@@ -251,6 +263,7 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         "ann_recall_at_10": recall,
         "self_hit_at_1": self_hit,
         "filtered": filtered,
+        "share_sweep": sweep,
         "fts": summary(fts_times),
         "hybrid": summary(hybrid_times),
         "rss_query_mib": common.rss_mib(),
@@ -261,10 +274,11 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
 
 def child(argv: list[str]) -> int:
     phase, folder, size, n = argv[0], Path(argv[1]), int(argv[2]), int(argv[3])
+    shares = [float(x) for x in argv[4:]]
     run = {
         "write": lambda: phase_write(folder, size),
         "flat": lambda: phase_flat(folder, size, n),
-        "indexed": lambda: phase_indexed(folder, size, n),
+        "indexed": lambda: phase_indexed(folder, size, n, shares),
     }[phase]
     out = run()
     out["peak_rss_mib"] = common.peak_rss_mib()
@@ -272,9 +286,12 @@ def child(argv: list[str]) -> int:
     return 0
 
 
-def in_child(phase: str, folder: Path, size: int, n: int) -> dict[str, Any]:
+def in_child(
+    phase: str, folder: Path, size: int, n: int, shares: list[float] | None = None
+) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, str(folder), str(size), str(n)],
+        [sys.executable, __file__, "--phase", phase, str(folder), str(size), str(n)]
+        + [str(x) for x in shares or []],
         capture_output=True,
         text=True,
     )
@@ -316,6 +333,7 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", help="rows (default 10k 100k 1M; --quick 10k)")
     ap.add_argument("--queries", type=int, default=50, help="queries per measurement")
     ap.add_argument("--keep", type=Path, metavar="DIR", help="keep (or reuse) the indexes here")
+    ap.add_argument("--shares", type=float, nargs="*", default=[], help="probe shares to sweep")
     args = ap.parse_args()
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     results = []
@@ -327,7 +345,7 @@ def main() -> int:
                 tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tuirag-bench-query-"))
                 folder = Path(tmp) / "index"
             res: dict[str, Any] = {"size": size, **built(folder, size, args.queries)}
-            res["indexed"] = in_child("indexed", folder, size, args.queries)
+            res["indexed"] = in_child("indexed", folder, size, args.queries, args.shares)
             results.append(res)
             print(f"{size:,} rows done: {json.dumps(res)}", file=sys.stderr, flush=True)
     embed = query_embedding_ms()
@@ -404,6 +422,17 @@ def main() -> int:
             for r in results
         ],
     )
+    sweep = [
+        [f"{r['size']:,}", x["share"], x["nprobes"], *latency(x), f"{x['recall']:.2f}"]
+        for r in results
+        for x in r["indexed"]["share_sweep"]
+    ]
+    if sweep:
+        common.report(
+            "Share of the IVF partitions probed (random vectors)",
+            ["chunks", "share", "nprobes", "p50 ms", "p95 ms", "recall@10 vs exact"],
+            sweep,
+        )
     print(
         f"\nquery embedding (real model, added to vector and hybrid searches): "
         f"p50 {embed['p50_ms']:.1f} ms, p95 {embed['p95_ms']:.1f} ms"
