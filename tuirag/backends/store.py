@@ -48,8 +48,11 @@ REFINE = 5
 # LanceDB cuts the vectors into partitions of about ROWS_PER_PARTITION (its default,
 # set here so the count is known; optimize() splits partitions as rows are added).
 # A fixed 20 probes covered all 12 partitions at 100k but a sixth of the 122 at 1M,
-# where recall@10 fell to 0.43; so a query probes PROBE_SHARE of the partitions, and
-# at least MIN_NPROBES (every partition up to ~160k vectors, < 10 ms there).
+# where recall@10 fell to 0.43 on random vectors. So a query probes PROBE_SHARE of
+# the partitions, at least MIN_NPROBES (all of them up to ~160k vectors, ~10 ms).
+# At 1M (docs/PERFORMANCE.md): recall@10 1.00 on vectors mixed from real embeddings
+# from a share of 0.25 (0.5 for margin, 25 ms); 0.76 on random vectors, the worst
+# case, where probing all (1.0) gives 1.00 for ~35 % more time.
 ROWS_PER_PARTITION = 8192
 PROBE_SHARE = 0.5
 MIN_NPROBES = 20
