@@ -190,11 +190,13 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
+                        turn.left_out = list(event.left_out)
                         self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Loading):
                         # seconds (a minute for a big model on a slow disk): say why
-                        view.show_meta(f"{len(turn.sources)} sources · loading {event.model}…")
+                        found = f"{len(turn.sources)} sources · " if turn.sources else ""
+                        view.show_meta(f"{found}loading {event.model}…")
                         app.set_status(loading=True)
                     elif isinstance(event, Token):
                         if app.status.loading:
@@ -303,7 +305,7 @@ class ChatScreen(Screen[None]):
     def _show_sources(self, view: TurnView, note: str = "") -> None:
         if view is self.selected:
             self.query_one("#sources", SourcesList).show(
-                view.turn.sources, self.app.folders.roots(), note
+                view.turn.sources, self.app.folders.roots(), note, view.turn.left_out
             )
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
