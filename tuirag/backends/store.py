@@ -63,8 +63,8 @@ def nprobes(indexed_rows: int, filtered: bool = False) -> int:
 
     A filtered query probes them all (twice the estimate, as splits can leave a few
     more): the best rows of one folder can sit in partitions an unfiltered query
-    skips. With 20 probes at 1M a one-file filter returned 2 of 10 hits; all
-    partitions cost ~40 ms there and keep the filtered top 10 exact.
+    skips. With 20 probes at 1M a one-file filter returned as few as 2 of 10
+    hits (recall 0.23); all partitions cost ~40 ms there and keep its top 10 exact.
     """
     partitions = math.ceil(indexed_rows / ROWS_PER_PARTITION)
     if filtered:
