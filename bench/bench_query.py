@@ -304,6 +304,9 @@ def built(folder: Path, size: int, n: int) -> dict[str, Any]:
     """The write and flat phases' figures: measured now, or those of a kept index."""
     saved = folder / "built.json"
     if saved.exists():
+        kept = len(json.loads((folder / "exact.json").read_text()))
+        if kept != n:
+            raise SystemExit(f"{folder} was built for --queries {kept}: use that or a new --keep")
         return dict(json.loads(saved.read_text()))
     figures = {
         "write": in_child("write", folder, size, n),
