@@ -13,7 +13,9 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
             restart or periodic reconcile costs; the biggest is the 100k-file tree
   recall    recall@10 of the ANN index against exact search on real embeddings
             (chunks of /usr/share/doc embedded with the bundled model, cached in
-            --vectors) and on a 100k set mixed from them
+            --vectors) and on a set of --mixed N vectors blended from them (--mix,
+            --noise; --keep DIR reuses its index: 1M takes minutes), for each
+            --shares of the partitions probed
 
 With `--baseline PYTHON` (another checkout's interpreter) `ingest` and `watch` also
 run that checkout, paired, for ratios.
