@@ -59,7 +59,7 @@ MIN_NPROBES = 20
 
 
 def nprobes(indexed_rows: int, filtered: bool = False) -> int:
-    """How many IVF partitions a query probes in an index of `indexed_rows` vectors.
+    """How many IVF partitions a query probes in an index over `indexed_rows` rows.
 
     A filtered query probes them all (twice the estimate, as splits can leave a few
     more): the best rows of one folder can sit in partitions an unfiltered query

@@ -102,7 +102,7 @@ class Retriever:
     def _hybrid(self, query: str, vector: np.ndarray, k: int, where: str = "") -> list[Hit]:
         pool = max(k * 4, 20)
         # Both searches at once: at 1M chunks that took 0.7x the time of one after the
-        # other (LanceDB spends part of each waiting on reads); no cost at 100k.
+        # other (LanceDB spends part of each waiting on reads), and cost nothing at 10k.
         with ThreadPoolExecutor(1, thread_name_prefix="tuirag-vector") as side:
             dense_job = side.submit(self.store.vector_search, vector, pool, where)
             sparse = self.store.text_search(query, pool, vector=vector, where=where)
