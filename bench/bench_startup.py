@@ -135,7 +135,8 @@ class Floor(App):
 Floor().run()
 """
 
-# the chat screen's Textual widgets (and as many footer keys) without tuirag's code
+# the chat screen's Textual widgets (and as many footer keys) without tuirag's code; as a
+# default screen (not a mode) its first frame comes before the footer keys, tuirag's after
 FLOOR_WIDGETS = r"""
 from textual.app import App
 from textual.binding import Binding
