@@ -4,8 +4,9 @@
 Random unit vectors (the hardest case for an index: no clusters) or, with
 `--real FILE`, vectors mixed from real embeddings (bench_scale.py caches them). For
 each index type the same queries (stored vectors plus noise) run with a few query
-settings; recall is against numpy's exact top 10 over the same vectors. This is how
-the store's index (IVF-SQ, NPROBES, REFINE in tuirag/backends/store.py) was chosen.
+settings, the store's rule among them; recall is against numpy's exact top 10 over the
+same vectors. This is how the store's index (IVF-SQ, REFINE and the nprobes rule in
+tuirag/backends/store.py) was chosen.
 
     .venv/bin/python bench/bench_ann.py [--rows 100000] [--types IVF_SQ IVF_HNSW_SQ IVF_PQ]
 """
@@ -21,7 +22,14 @@ import common
 import numpy as np
 
 DIM = 384
-SETTINGS = [(20, 0), (20, 5), (40, 10)]  # (nprobes, refine_factor; 0 = none)
+
+
+def settings(rows: int) -> list[tuple[int, int]]:
+    """(nprobes, refine_factor; 0 = none): fixed ones, then the store's own rule for an
+    unfiltered and for a filtered query at this size."""
+    from tuirag.backends.store import REFINE, nprobes
+
+    return [(20, 0), (20, REFINE), (40, 10), (nprobes(rows), REFINE), (nprobes(rows, True), REFINE)]
 
 
 def unit(rows: np.ndarray) -> np.ndarray:
@@ -92,7 +100,7 @@ def main() -> int:
                 table.create_index(
                     metric="cosine", vector_column_name="vector", index_type=kind, replace=True
                 )
-            for nprobes, refine in SETTINGS:
+            for nprobes, refine in settings(rows):
                 measure(kind, round(build[0], 1), nprobes, refine)
     finally:
         shutil.rmtree(folder, ignore_errors=True)

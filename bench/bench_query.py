@@ -14,13 +14,19 @@ figure belongs to a process that only did that job:
            builds the FTS index and, from VECTOR_INDEX_MIN_ROWS, the IVF-SQ index
   indexed  a fresh reader, as `tuirag search` or the TUI: vector search (with the
            index where there is one) and its recall@10 against the exact results,
+           the same under --path filters (recall among the filtered rows),
            full-text search, and hybrid (RRF) search
 
-    .venv/bin/python bench/bench_query.py [--quick] [--sizes 10000 100000] [--json PATH]
+With `--keep DIR` each size's index stays in DIR/<size> with the figures of its
+write and flat phases; a later run with the same DIR reuses it and only queries
+(building 1M rows takes minutes of CPU).
+
+    .venv/bin/python bench/bench_query.py [--quick] [--sizes 10000 100000] [--keep DIR]
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -36,6 +42,7 @@ BATCH = 25_000
 WORDS_PER_CHUNK = 40
 VOCAB = 30_000
 SEED = 20251125
+FLAT_QUERIES = 5  # LanceDB's exact scan at 1M takes ~12 s a query
 
 
 def vocabulary(rng: np.random.Generator) -> tuple[list[str], np.ndarray]:
@@ -144,16 +151,17 @@ def summary(times: list[float]) -> dict[str, float]:
 
 
 def phase_flat(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
+    """Exact search: LanceDB's flat scan (timed on at most FLAT_QUERIES at 1M: seconds
+    each) and numpy over the same vectors, whose top 10 is the truth for recall."""
     from tuirag.backends.store import VECTOR_INDEX_MIN_ROWS
 
     store = open_store(folder)
     qs, ids = queries(size, n_queries)
-    times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
-    exact = [[h.chunk_id for h in hits] for hits in results]
-    self_hit = sum(e[0] == f"{i:024x}" for e, i in zip(exact, ids, strict=True)) / len(ids)
+    flat_n = FLAT_QUERIES if size >= 1_000_000 else n_queries
+    times, _ = latencies(lambda q: store.vector_search(q, 10), list(qs[:flat_n]))
     rss = common.rss_mib()
-    matrix = np.concatenate([batch_vectors(b) for b in range((size + BATCH - 1) // BATCH)])[:size]
-    floor, _ = latencies(lambda q: np.argpartition(-(matrix @ q), 10)[:10], list(qs))
+    floor, exact = numpy_search(size, qs)
+    self_hit = sum(e[0] == f"{i:024x}" for e, i in zip(exact, ids, strict=True)) / len(ids)
     with common.timer() as t:
         store.optimize()
     (folder / "exact.json").write_text(json.dumps(exact))
@@ -165,6 +173,41 @@ def phase_flat(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         "optimize_s": t[0],
         "vector_index": size >= VECTOR_INDEX_MIN_ROWS,
     }
+
+
+def numpy_search(size: int, qs: np.ndarray) -> tuple[list[float], list[list[str]]]:
+    """Brute force over all vectors in memory: the floor's times and the exact top 10s."""
+    matrix = np.concatenate([batch_vectors(b) for b in range((size + BATCH - 1) // BATCH)])[:size]
+    times, tops = latencies(lambda q: top10(matrix @ q), list(qs))
+    return times, [[f"{i:024x}" for i in top] for top in tops]
+
+
+def top10(scores: np.ndarray) -> list[int]:
+    """Row numbers of the 10 highest scores, best first (numpy's exact search)."""
+    top = np.argpartition(-scores, 10)[:10]
+    return top[np.argsort(-scores[top])].tolist()
+
+
+# --path filters over the first files (row i is chunk i % 40 of file i // 40)
+FILTERS = [
+    ("one file (40 chunks)", "/synthetic/000007.md", range(280, 320)),
+    ("100 files (4,000 chunks)", "/synthetic/0000*", range(0, 4000)),
+]
+
+
+def filtered_search(store: Any, qs: np.ndarray, glob: str, rows: range) -> dict[str, Any]:
+    """Vector search under a --path filter: latency and recall@10 against the exact
+    top 10 among the filtered rows (the query's own neighbours lie elsewhere)."""
+    from tuirag.search.filters import SearchFilter
+
+    where = SearchFilter(path=glob).sql()
+    times, results = latencies(lambda q: store.vector_search(q, 10, where=where), list(qs))
+    inside = batch_vectors(0)[rows.start : rows.stop]
+    recall = [
+        len({h.chunk_id for h in hits} & {f"{rows.start + i:024x}" for i in top10(inside @ q)}) / 10
+        for q, hits in zip(qs, results, strict=True)
+    ]
+    return {**summary(times), "recall": float(np.mean(recall)), "min_recall": min(recall)}
 
 
 class PresetEmbedder:
@@ -181,19 +224,32 @@ class PresetEmbedder:
         return self.vectors[self.i % len(self.vectors)]
 
 
-def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
+def phase_indexed(folder: Path, size: int, n_queries: int, shares: list[float]) -> dict[str, Any]:
+    import tuirag.backends.store as store_module
     from tuirag.search.retrieval import Retriever
 
     store = open_store(folder)
     rss_open = common.rss_mib()
     qs, ids = queries(size, n_queries)
     exact = json.loads((folder / "exact.json").read_text())
-    times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
-    found = [[h.chunk_id for h in hits] for hits in results]
-    recall = float(
-        np.mean([len(set(f) & set(e)) / len(e) for f, e in zip(found, exact, strict=True)])
-    )
+
+    def vector_recall() -> tuple[list[float], float, list[list[str]]]:
+        times, results = latencies(lambda q: store.vector_search(q, 10), list(qs))
+        found = [[h.chunk_id for h in hits] for hits in results]
+        pairs = zip(found, exact, strict=True)
+        return times, float(np.mean([len(set(f) & set(e)) / len(e) for f, e in pairs])), found
+
+    sweep = []
+    default = store_module.PROBE_SHARE
+    for share in shares:
+        store_module.PROBE_SHARE = share
+        times, recall, _ = vector_recall()
+        nprobes = store_module.nprobes(store.indexed_rows())
+        sweep.append({"share": share, "nprobes": nprobes, "recall": recall, **summary(times)})
+    store_module.PROBE_SHARE = default
+    times, recall, found = vector_recall()
     self_hit = sum(f[:1] == [f"{i:024x}"] for f, i in zip(found, ids, strict=True)) / len(ids)
+    filtered = {label: filtered_search(store, qs, glob, rows) for label, glob, rows in FILTERS}
     words, _ = vocabulary(np.random.default_rng(SEED))
     rng = np.random.default_rng(SEED + 3)
     mid = np.arange(200, 5000)  # neither stop-word-common nor absent
@@ -206,6 +262,8 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
         "vector": summary(times),
         "ann_recall_at_10": recall,
         "self_hit_at_1": self_hit,
+        "filtered": filtered,
+        "share_sweep": sweep,
         "fts": summary(fts_times),
         "hybrid": summary(hybrid_times),
         "rss_query_mib": common.rss_mib(),
@@ -216,10 +274,11 @@ def phase_indexed(folder: Path, size: int, n_queries: int) -> dict[str, Any]:
 
 def child(argv: list[str]) -> int:
     phase, folder, size, n = argv[0], Path(argv[1]), int(argv[2]), int(argv[3])
+    shares = [float(x) for x in argv[4:]]
     run = {
         "write": lambda: phase_write(folder, size),
         "flat": lambda: phase_flat(folder, size, n),
-        "indexed": lambda: phase_indexed(folder, size, n),
+        "indexed": lambda: phase_indexed(folder, size, n, shares),
     }[phase]
     out = run()
     out["peak_rss_mib"] = common.peak_rss_mib()
@@ -227,15 +286,34 @@ def child(argv: list[str]) -> int:
     return 0
 
 
-def in_child(phase: str, folder: Path, size: int, n: int) -> dict[str, Any]:
+def in_child(
+    phase: str, folder: Path, size: int, n: int, shares: list[float] | None = None
+) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, __file__, "--phase", phase, str(folder), str(size), str(n)],
+        [sys.executable, __file__, "--phase", phase, str(folder), str(size), str(n)]
+        + [str(x) for x in shares or []],
         capture_output=True,
         text=True,
     )
     if proc.returncode:
         raise SystemExit(f"{phase} phase at {size} rows failed:\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def built(folder: Path, size: int, n: int) -> dict[str, Any]:
+    """The write and flat phases' figures: measured now, or those of a kept index."""
+    saved = folder / "built.json"
+    if saved.exists():
+        kept = len(json.loads((folder / "exact.json").read_text()))
+        if kept != n:
+            raise SystemExit(f"{folder} was built for --queries {kept}: use that or a new --keep")
+        return dict(json.loads(saved.read_text()))
+    figures = {
+        "write": in_child("write", folder, size, n),
+        "flat": in_child("flat", folder, size, n),
+    }
+    saved.write_text(json.dumps(figures))
+    return figures
 
 
 def query_embedding_ms(n: int = 30) -> dict[str, float]:
@@ -257,18 +335,20 @@ def main() -> int:
     ap = common.parser(__doc__.splitlines()[1])
     ap.add_argument("--sizes", type=int, nargs="+", help="rows (default 10k 100k 1M; --quick 10k)")
     ap.add_argument("--queries", type=int, default=50, help="queries per measurement")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep (or reuse) the indexes here")
+    ap.add_argument("--shares", type=float, nargs="*", default=[], help="probe shares to sweep")
     args = ap.parse_args()
     sizes = args.sizes or ([10_000] if args.quick else [10_000, 100_000, 1_000_000])
     results = []
     for size in sizes:
-        with tempfile.TemporaryDirectory(prefix="tuirag-bench-query-") as tmp:
-            folder = Path(tmp) / "index"
-            res: dict[str, Any] = {"size": size}
-            res["write"] = in_child("write", folder, size, args.queries)
-            # exact search at 1M takes seconds per query: fewer of them
-            flat_n = min(args.queries, 20) if size >= 1_000_000 else args.queries
-            res["flat"] = in_child("flat", folder, size, flat_n)
-            res["indexed"] = in_child("indexed", folder, size, flat_n)
+        with contextlib.ExitStack() as stack:
+            if args.keep:
+                folder = args.keep / str(size)
+            else:
+                tmp = stack.enter_context(tempfile.TemporaryDirectory(prefix="tuirag-bench-query-"))
+                folder = Path(tmp) / "index"
+            res: dict[str, Any] = {"size": size, **built(folder, size, args.queries)}
+            res["indexed"] = in_child("indexed", folder, size, args.queries, args.shares)
             results.append(res)
             print(f"{size:,} rows done: {json.dumps(res)}", file=sys.stderr, flush=True)
     embed = query_embedding_ms()
@@ -302,6 +382,9 @@ def main() -> int:
                     x["rss_query_mib"],
                 ]
             )
+        for label, fx in x["filtered"].items():
+            recall = f"{fx['recall']:.2f} (min {fx['min_recall']:.1f})"
+            rows.append([n, f"vector, --path {label}", *latency(fx), recall, "", ""])
         rows.append([n, "full text (BM25)", *latency(x["fts"]), "", "", x["rss_query_mib"]])
         rows.append(
             [n, f"hybrid ({kind} vector + BM25)", *latency(x["hybrid"]), "", "", x["rss_query_mib"]]
@@ -342,6 +425,17 @@ def main() -> int:
             for r in results
         ],
     )
+    sweep = [
+        [f"{r['size']:,}", x["share"], x["nprobes"], *latency(x), f"{x['recall']:.2f}"]
+        for r in results
+        for x in r["indexed"]["share_sweep"]
+    ]
+    if sweep:
+        common.report(
+            "Share of the IVF partitions probed (random vectors)",
+            ["chunks", "share", "nprobes", "p50 ms", "p95 ms", "recall@10 vs exact"],
+            sweep,
+        )
     print(
         f"\nquery embedding (real model, added to vector and hybrid searches): "
         f"p50 {embed['p50_ms']:.1f} ms, p95 {embed['p95_ms']:.1f} ms"

@@ -14,7 +14,9 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
             restart or periodic reconcile costs; the biggest is the 100k-file tree
   recall    recall@10 of the ANN index against exact search on real embeddings
             (chunks of /usr/share/doc embedded with the bundled model, cached in
-            --vectors) and on a 100k set mixed from them
+            --vectors) and on a set of --mixed N vectors blended from them (--mix,
+            --noise; --keep DIR reuses its index: 1M takes minutes), for each
+            --shares of the partitions probed
 
 With `--baseline PYTHON` (another checkout's interpreter) `ingest` and `watch` also
 run that checkout, paired, for ratios.
@@ -300,61 +302,125 @@ def real_vectors(path: Path, n: int) -> np.ndarray:
     return vectors
 
 
-def part_recall(vectors_file: Path, n_real: int, mixed: int, queries: int) -> list[dict]:
-    """Recall@10 of Store.vector_search (the ANN index) against numpy's exact top 10."""
+def part_recall(
+    vectors_file: Path,
+    n_real: int,
+    mixed: int,
+    mix: str,
+    noise: float,
+    queries: int,
+    keep: str | None,
+    shares: list,
+) -> list[dict]:
+    """Recall@10 of Store.vector_search (the ANN index) against numpy's exact top 10,
+    for each share of partitions probed (None: the store's PROBE_SHARE)."""
     real = real_vectors(vectors_file, n_real)
     rng = np.random.default_rng(11)
     pick = rng.choice(len(real), size=min(queries, len(real) // 10), replace=False)
-    keep = np.ones(len(real), bool)
-    keep[pick] = False
-    q, base = real[pick], real[keep]
-    sets = [("real", base)]
+    keep_rows = np.ones(len(real), bool)
+    keep_rows[pick] = False
+    q, base = real[pick], real[keep_rows]
+    sets = [("real", base, None)]
     if mixed:
-        a, b = rng.integers(0, len(base), mixed), rng.integers(0, len(base), mixed)
-        w = rng.uniform(0.6, 1.0, (mixed, 1))
-        mix = w * base[a] + (1 - w) * base[b]
-        mix[: len(base)] = base
-        sets.append(("mixed from real", (mix / np.linalg.norm(mix, axis=1, keepdims=True))))
-    return [recall_on(label, vectors.astype(np.float32), q) for label, vectors in sets]
+        name = f"{mix}, noise {noise}"
+        folder = Path(keep) / f"{mix}-{noise}-{mixed}" if keep else None
+        sets.append((f"mixed from real ({name})", mixed_from(base, mixed, rng, mix, noise), folder))
+    return [
+        run
+        for label, vectors, folder in sets
+        for run in recall_on(label, vectors, q, folder, shares)
+    ]
 
 
-def recall_on(label: str, vectors: np.ndarray, queries: np.ndarray) -> dict[str, Any]:
-    from lancedb.index import IvfSq
+def mixed_from(
+    base: np.ndarray, rows: int, rng: np.random.Generator, mix: str, noise: float
+) -> np.ndarray:
+    """`rows` vectors with the real ones' structure: the real vectors, then blends of
+    one real vector `a` (60-100 %) with another `b`, plus Gaussian noise of length
+    `noise`, renormalised. `pairs`: b is any real vector (each real one gets ~360 close copies:
+    tight clusters, the easy case); `neighbours`: b is one of a's 10 nearest real
+    vectors, so the blends fill in the space between neighbouring real chunks, as a
+    bigger corpus of the same kind of text would."""
+    out = np.empty((rows, DIM), np.float32)
+    out[: len(base)] = base
+    near = np.argsort(-(base @ base.T), axis=1)[:, 1:11] if mix == "neighbours" else None
+    for start in range(len(base), rows, 100_000):
+        n = min(100_000, rows - start)
+        a = rng.integers(0, len(base), n)
+        b = rng.integers(0, len(base), n) if near is None else near[a, rng.integers(0, 10, n)]
+        w = rng.uniform(0.6 if near is None else 0.0, 1.0, (n, 1)).astype(np.float32)
+        jitter = rng.standard_normal((n, DIM)).astype(np.float32)
+        jitter *= noise / np.linalg.norm(jitter, axis=1, keepdims=True)
+        part = w * base[a] + (1 - w) * base[b] + jitter
+        out[start : start + n] = part / np.linalg.norm(part, axis=1, keepdims=True)
+    return out
 
-    from tuirag.backends.store import Store
 
-    with tempfile.TemporaryDirectory(prefix="tuirag-bench-recall-") as tmp:
-        store = Store(Path(tmp), "bench-real-384", DIM)
-        for start in range(0, len(vectors), 20_000):
-            part = vectors[start : start + 20_000]
-            store.add_chunks(
-                [
+def recall_on(
+    label: str, vectors: np.ndarray, queries: np.ndarray, keep: Path | None, shares: list
+) -> list[dict[str, Any]]:
+    """Build (or, in `keep`, reuse) the store's IVF-SQ index over `vectors`, then
+    measure recall@10 and latency with each share of partitions probed."""
+    import contextlib
+
+    import tuirag.backends.store as store_module
+    from tuirag.backends.store import Store, vector_index
+
+    vectors = vectors.astype(np.float32)
+    with contextlib.ExitStack() as stack:
+        folder = keep or Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        built = folder / "built.json"
+        store = Store(folder, "bench-real-384", DIM)
+        if not built.exists():
+            for start in range(0, len(vectors), 20_000):
+                part = vectors[start : start + 20_000]
+                rows = [
                     synthetic_row(f"/r/{start + j}", f"{start + j:040x}", start + j, 0, v)
                     for j, v in enumerate(part)
                 ]
-            )
-        with common.timer() as build:
-            store.chunks.create_index("vector", config=IvfSq(distance_type="cosine"))
-        store.refresh()
-        recalls, times, floor = [], [], []
+                store.add_chunks(rows)
+            with common.timer() as build:
+                store.chunks.create_index("vector", config=vector_index())
+            built.write_text(json.dumps({"build_s": build[0]}))
+            store.refresh()
+        build_s = json.loads(built.read_text())["build_s"]
+        floor, exact, tenth = [], [], []
         for qv in queries:
             with common.timer() as t0:
-                exact = np.argpartition(-(vectors @ qv), 10)[:10]
+                scores = vectors @ qv
+                top = np.argpartition(-scores, 10)[:10]
             floor.append(t0[0] * 1000)
-            with common.timer() as t:
-                hits = store.vector_search(qv, 10)
-            times.append(t[0] * 1000)
-            found = {int(h.path.rsplit("/", 1)[1]) for h in hits}
-            recalls.append(len(found & set(exact.tolist())) / 10)
-        return {
-            "set": label,
-            "vectors": len(vectors),
-            "build_s": build[0],
-            "recall_at_10": float(np.mean(recalls)),
-            "min_recall": float(np.min(recalls)),
-            "p50_ms": common.median(times),
-            "numpy_p50_ms": common.median(floor),
-        }
+            exact.append(set(top.tolist()))
+            tenth.append(float(scores[top].min()))  # how close the neighbours are
+        runs = []
+        default = store_module.PROBE_SHARE
+        for share in shares or [default]:
+            store_module.PROBE_SHARE = share
+            store.refresh()
+            store.vector_search(queries[0], 10)  # opens the files
+            recalls, times = [], []
+            for qv, want in zip(queries, exact, strict=True):
+                with common.timer() as t:
+                    hits = store.vector_search(qv, 10)
+                times.append(t[0] * 1000)
+                found = {int(h.path.rsplit("/", 1)[1]) for h in hits}
+                recalls.append(len(found & want) / 10)
+            runs.append(
+                {
+                    "set": label,
+                    "vectors": len(vectors),
+                    "build_s": build_s,
+                    "tenth_cosine": float(np.mean(tenth)),
+                    "share": share,
+                    "nprobes": store_module.nprobes(store.indexed_rows()),
+                    "recall_at_10": float(np.mean(recalls)),
+                    "min_recall": float(np.min(recalls)),
+                    "p50_ms": common.median(times),
+                    "numpy_p50_ms": common.median(floor),
+                }
+            )
+        store_module.PROBE_SHARE = default
+        return runs
 
 
 # ---- main -----------------------------------------------------------------------------
@@ -392,6 +458,11 @@ def main() -> int:
     ap.add_argument("--parts", nargs="+", default=["fresh", "memory", "noop", "recall"])
     ap.add_argument("--files", type=int, help="new files for fresh and memory (40; quick 10)")
     ap.add_argument("--rounds", type=int, default=1, help="memory: paired rounds, alternating")
+    ap.add_argument("--mixed", type=int, help="vectors mixed from the real ones (100k; quick 0)")
+    ap.add_argument("--mix", choices=["neighbours", "pairs"], default="neighbours")
+    ap.add_argument("--noise", type=float, default=0.05, help="noise added to each blend")
+    ap.add_argument("--keep", type=Path, metavar="DIR", help="keep (or reuse) the mixed index")
+    ap.add_argument("--shares", type=float, nargs="+", help="shares of partitions to probe")
     args = ap.parse_args()
     files = args.files or (10 if args.quick else 40)
     noop_sizes = [(250, 4), (250, 40)] if args.quick else [(250, 4), (250, 40), (2500, 40)]
@@ -437,15 +508,25 @@ def main() -> int:
              for r in runs],
         )  # fmt: skip
     if "recall" in args.parts:
-        sizes = {"n_real": 3000, "mixed": 0 if args.quick else 100_000, "queries": 50}
+        mixed = args.mixed if args.mixed is not None else 0 if args.quick else 100_000
+        sizes = {
+            "n_real": 3000,
+            "mixed": mixed,
+            "mix": args.mix,
+            "noise": args.noise,
+            "queries": 50,
+            "keep": str(args.keep) if args.keep else None,
+            "shares": args.shares,
+        }
         runs = in_child("recall", vectors=str(args.vectors), sizes=sizes)
         out["recall"] = runs
         common.report(
             "ANN index (IVF-SQ, exact re-rank) against exact search, real vectors",
-            ["vectors", "set", "build s", "recall@10", "min recall@10",
-             "p50 ms", "numpy exact p50 ms"],
-            [[f"{r['vectors']:,}", r["set"], r["build_s"], r["recall_at_10"],
-              r["min_recall"], r["p50_ms"], r["numpy_p50_ms"]] for r in runs],
+            ["vectors", "set", "cosine of the 10th neighbour", "build s", "share probed",
+             "nprobes", "recall@10", "min recall@10", "p50 ms", "numpy exact p50 ms"],
+            [[f"{r['vectors']:,}", r["set"], r["tenth_cosine"], r["build_s"], r["share"],
+              r["nprobes"], r["recall_at_10"], r["min_recall"], r["p50_ms"], r["numpy_p50_ms"]]
+             for r in runs],
         )  # fmt: skip
     common.write_json(args.json, {"benchmark": "scale", **out})
     return 0

@@ -1,12 +1,23 @@
 """Start-up of the terminal app: launch → first frame → interactive → index open.
 
-Each run is a fresh `python` process (interpreter start and imports included)
-running the real app headless at 80×24 over a small real index, with Ollama
-unreachable:
-- first frame: the first screen is painted (Textual's run_test yields);
+First frame in a terminal: `python -m tuirag` started in a pseudo-terminal (80×24,
+TERM=xterm-256color) over a small real index, Ollama unreachable; the time is from
+just before the fork to the moment the first painted screen (its "No sources yet."
+panel) is read from the terminal. With `--baseline PYTHON` every run of ours is paired
+with one of the baseline's, alternating, and the floor is measured in the same rounds and
+the same way (time to the same text on the terminal): Python started (`python -c
+"print(...)"`), Python with `textual.app` imported, a one-Static Textual app's first
+frame, and the first frame of a Textual app with the chat screen's widgets (footer,
+input, option list, scroll view) but none of tuirag's code.
+
+Then each run is a fresh `python` process running the real app headless (Textual's
+run_test, no terminal) for the later milestones:
 - interactive: a key typed into the question box is handled and repainted
   (measured at the repaint, not when Pilot returns: Pilot also waits for workers);
 - index open: the embedder is loaded and LanceDB is open (in a worker).
+
+Every process runs with bytecode (in a temporary PYTHONPYCACHEPREFIX, even where
+PYTHONDONTWRITEBYTECODE is set), as an installed tuirag has it, after one warm-up run.
 
 Commands: the wall time of fresh `tuirag --help`, `tuirag status` and `tuirag search
 --mode fts` processes over the same index; with `--baseline PYTHON` (another checkout's
@@ -24,10 +35,16 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
+from fcntl import ioctl
 from pathlib import Path
 
 from common import (
@@ -52,7 +69,7 @@ marks["imported"] = time.time() - t0
 async def main():
     app = make_app(config.load())
     async with app.run_test(size=(80, 24)) as pilot:
-        marks["first_frame"] = time.time() - t0
+        marks["headless_frame"] = time.time() - t0
         question = app.screen.query_one("#question")
 
         def typed(value):
@@ -103,7 +120,42 @@ async def main():
 asyncio.run(main())
 """
 
-COLUMNS = ("python_started", "imported", "first_frame", "interactive", "index_open")
+COLUMNS = ("python_started", "imported", "headless_frame", "interactive", "index_open")
+
+FIRST_FRAME = b"No sources yet."  # in the chat screen's sources panel: the screen is painted
+
+FLOOR_APP = r"""
+from textual.app import App
+from textual.widgets import Static
+
+class Floor(App):
+    def compose(self):
+        yield Static("No sources yet.")
+
+Floor().run()
+"""
+
+# the chat screen's Textual widgets (and as many footer keys) without tuirag's code; as a
+# default screen (not a mode) its first frame comes before the footer keys, tuirag's after
+FLOOR_WIDGETS = r"""
+from textual.app import App
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.widgets import Footer, Input, OptionList, Static
+
+class Floor(App):
+    BINDINGS = [Binding(f"f{n}", "bell", f"Key {n}") for n in range(1, 12)]
+
+    def compose(self):
+        with Horizontal():
+            yield VerticalScroll()
+            yield OptionList("No sources yet.")
+        yield Input(placeholder="Ask about your files")
+        yield Static("status")
+        yield Footer()
+
+Floor().run()
+"""
 
 
 def prepare(folder: Path) -> dict[str, str]:
@@ -118,7 +170,10 @@ def prepare(folder: Path) -> dict[str, str]:
         TUIRAG_CONFIG=str(folder / "config.toml"),
         OLLAMA_HOST="http://127.0.0.1:9",
         PYTHONPATH=str(REPO),
+        # bytecode, as an installed tuirag has it, kept here rather than in the checkouts
+        PYTHONPYCACHEPREFIX=str(folder / "pycache"),
     )
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     (folder / "config.toml").write_text(f'[index]\nfolders = ["{docs}"]\n')
     subprocess.run([sys.executable, "-m", "tuirag", "ingest", "-q", str(docs)], env=env, check=True)
     return env
@@ -152,15 +207,83 @@ def command_seconds(python: str, argv: list[str], env: dict[str, str]) -> float:
     return time.perf_counter() - started
 
 
+def terminal_first_frame(argv: list[str], env: dict[str, str], marker: bytes) -> float:
+    """Seconds from exec to `marker` read from an 80×24 pseudo-terminal the command draws in."""
+    env = dict(env, TERM="xterm-256color", COLUMNS="80", LINES="24")
+    started = time.perf_counter()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: its own session, the pty as its terminal
+        try:
+            os.chdir(env["TUIRAG_DATA_DIR"])  # not in the checkout (see command_seconds)
+            os.execve(argv[0], argv, env)
+        finally:
+            os._exit(127)
+    ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    seen = b""
+    try:
+        while marker not in seen:
+            ready, _, _ = select.select([fd], [], [], 120)
+            if not ready:
+                raise TimeoutError(f"no first frame from {argv}: {seen[-300:]!r}")
+            try:
+                seen = seen[-len(marker) :] + os.read(fd, 65536)
+            except OSError as exc:  # EIO: the terminal closed, the command is gone
+                raise RuntimeError(f"{argv} ended before its first frame: {seen!r}") from exc
+        return time.perf_counter() - started
+    finally:
+        os.killpg(pid, signal.SIGKILL)  # the app, its parse child and resource tracker
+        os.waitpid(pid, 0)
+        os.close(fd)
+
+
+def first_frame_rows(env: dict[str, str], runs: int, baseline: str | None) -> list[tuple]:
+    """First frame in a terminal, ours and the baseline's, and the floor, in the same rounds."""
+    base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
+    me = sys.executable
+    printed = f"print({FIRST_FRAME.decode()!r})"  # the floor rows print the same marker
+    variants = {
+        "tuirag: first frame": lambda: terminal_first_frame([me, "-m", "tuirag"], env, FIRST_FRAME),
+        "floor: python started": lambda: terminal_first_frame(
+            [me, "-c", printed], env, FIRST_FRAME
+        ),
+        "floor: textual.app imported": lambda: terminal_first_frame(
+            [me, "-c", f"import textual.app\n{printed}"], env, FIRST_FRAME
+        ),
+        "floor: one-Static Textual app, first frame": lambda: terminal_first_frame(
+            [me, "-c", FLOOR_APP], env, FIRST_FRAME
+        ),
+        "floor: the same widgets without tuirag, first frame": lambda: terminal_first_frame(
+            [me, "-c", FLOOR_WIDGETS], env, FIRST_FRAME
+        ),
+    }
+    if baseline:
+        variants["baseline: first frame"] = lambda: terminal_first_frame(
+            [baseline, "-m", "tuirag"], base_env, FIRST_FRAME
+        )
+    for run in variants.values():
+        run()  # warm the OS file cache and the bytecode; not counted
+    times: dict[str, list[float]] = {label: [] for label in variants}
+    for round_ in range(runs):
+        order = list(variants) if round_ % 2 == 0 else list(reversed(variants))
+        for label in order:  # alternating order: no variant always runs first
+            times[label].append(variants[label]() * 1000)
+            time.sleep(0.2)  # let the killed app's children go
+    ours = median(times["tuirag: first frame"])
+    return [(label, median(ms), min(ms), max(ms), median(ms) / ours) for label, ms in times.items()]
+
+
 def command_rows(env: dict[str, str], runs: int, baseline: str | None) -> list[tuple]:
     """Median wall ms per command, ours and (paired, alternating) the baseline's."""
     rows = []
+    base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
     for label, argv in COMMANDS.items():
+        command_seconds(sys.executable, argv, env)  # warm-up: bytecode, file cache
+        if baseline:
+            command_seconds(baseline, argv, base_env)
         ours, theirs = [], []
         for _ in range(runs):
             ours.append(command_seconds(sys.executable, argv, env) * 1000)
             if baseline:
-                base_env = {k: v for k, v in env.items() if k != "PYTHONPATH"}
                 theirs.append(command_seconds(baseline, argv, base_env) * 1000)
         row: tuple = (label, median(ours), min(ours), max(ours))
         if baseline:
@@ -212,8 +335,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="tuirag-bench-") as tmp:
         env = prepare(Path(tmp))
         run_once(env)  # warm the OS file cache; not counted
-        results = [run_once(env) for _ in range(runs)]
+        loads = [os.getloadavg()[0]]
+        frames = first_frame_rows(env, runs, args.baseline)
+        loads.append(os.getloadavg()[0])
         commands = command_rows(env, runs, args.baseline)
+        loads.append(os.getloadavg()[0])
+        results = [run_once(env) for _ in range(runs)]
+        loads.append(os.getloadavg()[0])
         keys = typing_rows(Path(tmp), files, 40) if files else []
     rows = [
         (
@@ -225,20 +353,38 @@ def main() -> None:
         for c in COLUMNS
     ]
     print(describe_machine(machine()))
-    report(f"Start-up, ms since launch ({runs} runs)", ("milestone", "median", "min", "max"), rows)
+    frame_columns = ("variant", "median", "min", "max", "median / ours")
+    report(
+        f"First frame in a terminal, ms since exec "
+        f"({runs} rounds, load {loads[0]:.1f}–{loads[1]:.1f})",
+        frame_columns,
+        frames,
+    )
     columns = ("command", "median", "min", "max")
     if args.baseline:
         columns += ("baseline median", "baseline / ours")
-    report(f"Commands, wall ms per fresh process ({runs} runs)", columns, commands)
     report(
-        f"Key press to handled, ms (background indexer on {files} new files)",
-        ("typing", "keys", "indexing busy", "p50", "p95", "max"),
-        keys,
+        f"Commands, wall ms per fresh process ({runs} runs, load {loads[1]:.1f}–{loads[2]:.1f})",
+        columns,
+        commands,
     )
+    report(
+        f"Headless milestones, ms since launch ({runs} runs, load {loads[2]:.1f}–{loads[3]:.1f})",
+        ("milestone", "median", "min", "max"),
+        rows,
+    )
+    if keys:
+        report(
+            f"Key press to handled, ms (background indexer on {files} new files)",
+            ("typing", "keys", "indexing busy", "p50", "p95", "max"),
+            keys,
+        )
     write_json(
         args.json,
         {
             "runs": results,
+            "loads": loads,
+            "first_frame": [dict(zip(frame_columns, r, strict=True)) for r in frames],
             "commands": [dict(zip(columns, r, strict=True)) for r in commands],
             "median_ms": {r[0]: r[1] for r in rows},
             "typing": [

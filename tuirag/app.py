@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -36,10 +37,7 @@ from tuirag.folders import Folders
 from tuirag.screens.bindings import bind
 from tuirag.screens.chat import ChatScreen
 from tuirag.screens.help import HelpScreen, commands
-from tuirag.screens.index import IndexScreen
-from tuirag.screens.models import ModelsScreen
 from tuirag.screens.palette import FileSearch
-from tuirag.screens.sessions import SessionsScreen
 from tuirag.services import Services
 from tuirag.sessions import SessionStore
 from tuirag.widgets.status import Status
@@ -79,14 +77,33 @@ class IndexUpdate(Message):
         )
 
 
+# The other modes' screens are imported when first shown: the first frame needs only chat.
+def index_screen() -> Screen[None]:
+    from tuirag.screens.index import IndexScreen
+
+    return IndexScreen()
+
+
+def models_screen() -> Screen[None]:
+    from tuirag.screens.models import ModelsScreen
+
+    return ModelsScreen()
+
+
+def sessions_screen() -> Screen[None]:
+    from tuirag.screens.sessions import SessionsScreen
+
+    return SessionsScreen()
+
+
 class TuiragApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "tuirag"
     MODES: ClassVar[dict[str, Any]] = {
         "chat": ChatScreen,
-        "index": IndexScreen,
-        "models": ModelsScreen,
-        "sessions": SessionsScreen,
+        "index": index_screen,
+        "models": models_screen,
+        "sessions": sessions_screen,
     }
     DEFAULT_MODE = "chat"
     COMMANDS = App.COMMANDS | {FileSearch}  # the palette searches your files too
@@ -137,10 +154,6 @@ class TuiragApp(App[None]):
         # per app, not per class: Textual reads it from the instance
         self.COMMAND_PALETTE_BINDING = keys.first_key("command_palette", settings.ui.keys)  # type: ignore[misc]
         self.set_reactive(TuiragApp.status, Status(model=model_label(settings)))
-        # Start multiprocessing's resource tracker while stderr is still a real file:
-        # Textual swaps it for an object with fileno() == -1, and the tracker (started
-        # by the first parse child process) would then fail with "bad value(s) in fds_to_keep".
-        resource_tracker.ensure_running()
 
     # ---- composition ------------------------------------------------------
 
@@ -180,6 +193,12 @@ class TuiragApp(App[None]):
         self.call_after_refresh(self._start_services)
 
     def _start_services(self) -> None:
+        # Start multiprocessing's resource tracker (a Python process, so after the first
+        # frame) with the real stderr: Textual's stand-in has fileno() == -1, and the
+        # tracker, if the first parse child started it, would fail with "bad value(s) in
+        # fds_to_keep".
+        with contextlib.redirect_stderr(sys.__stderr__):
+            resource_tracker.ensure_running()
         self.open_index()
         self.check_ollama()
 

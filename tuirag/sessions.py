@@ -49,6 +49,7 @@ class Turn:
     asked_at: float = 0.0
     error: str = ""  # why the answer is missing or partial
     timings: dict[str, Any] = field(default_factory=dict)
+    left_out: list[Hit] = field(default_factory=list)  # retrieved, unrelated: not sent
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,21 +59,25 @@ class Turn:
             "asked_at": self.asked_at,
             "error": self.error,
             "timings": self.timings,
+            "left_out": [_source(hit) for hit in self.left_out],
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Turn:
-        sources = [
-            Hit(**{k: v for k, v in src.items() if k in _HIT_FIELDS})
-            for src in data.get("sources", [])
-        ]
+        def hits(key: str) -> list[Hit]:
+            return [
+                Hit(**{k: v for k, v in src.items() if k in _HIT_FIELDS})
+                for src in data.get(key, [])
+            ]
+
         return cls(
             question=data["question"],
             answer=data.get("answer", ""),
-            sources=sources,
+            sources=hits("sources"),
             asked_at=data.get("asked_at", 0.0),
             error=data.get("error", ""),
             timings=data.get("timings", {}),
+            left_out=hits("left_out"),
         )
 
 

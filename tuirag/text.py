@@ -8,8 +8,6 @@ import re
 # and the C1 CSI/OSC introducers defuses every escape sequence.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
-CJK_CHAR = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff])")
-
 
 def strip_controls(text: str) -> str:
     """Drop control characters that could move the cursor or talk to the terminal."""
@@ -52,6 +50,7 @@ def safe_json_text(dumped: str) -> str:
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", dumped)
 
 
+# kana, CJK ideographs (and extension A), hangul, compatibility ideographs
 _CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 
@@ -74,7 +73,8 @@ def _cjk_tokens(match: re.Match[str]) -> str:
 def mostly_cjk(text: str) -> bool:
     """At least a third of the non-space characters are CJK ideographs, kana or hangul."""
     chars = [c for c in text if not c.isspace()]
-    return bool(chars) and len(CJK_CHAR.findall(text)) * 3 >= len(chars)
+    cjk = sum(len(run) for run in _CJK_RUN.findall(text))
+    return bool(chars) and cjk * 3 >= len(chars)
 
 
 def human_bytes(n: float) -> str:

@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,11 @@ def ingest(services: Services, docs: Path, **files: str) -> None:
 def indexed(services: Services, docs: Path) -> Services:
     ingest(services, docs, product=PRODUCT, garden=GARDEN, trains=TRAINS)
     return services
+
+
+def rewriting(query: str, answer: str) -> Callable[[dict], str]:
+    """A reply for the loopback server: `query` to rewrite requests, else `answer`."""
+    return lambda body: query if body["messages"][0]["content"] == REWRITE_PROMPT else answer
 
 
 def user_prompt(chat: dict) -> str:
@@ -121,12 +127,9 @@ async def test_successive_questions_send_the_same_num_ctx(
     """Short and long questions, first ones and follow-ups (with a rewrite): one window,
     so Ollama loads the model once and never reloads it between questions."""
 
-    def reply(body: dict) -> str:
-        if body["messages"][0]["content"] == REWRITE_PROMPT:
-            return "night train to Rome departure time"
-        return "It is in the documents [1]."
-
-    ollama_server.reply = reply
+    ollama_server.reply = rewriting(
+        "night train to Rome departure time", "It is in the documents [1]."
+    )
     ollama_server.load_delay = 0.2
     indexed.settings.answer.cache = False
     answerer = Answerer(indexed)
@@ -148,6 +151,26 @@ async def test_successive_questions_send_the_same_num_ctx(
     assert windows == {4096}
     assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]
     assert len(ollama_server.chats()) > len(questions) + 1  # the rewrites used it too
+
+
+async def test_a_follow_up_says_loading_before_its_rewrite_loads_the_model(
+    indexed: Services, ollama_server: OllamaServer
+) -> None:
+    """The rewrite of a follow-up is the model's first call when it is not loaded: the
+    caller hears "loading" before that wait, once, not after it."""
+
+    ollama_server.reply = rewriting("Zephyr 3000 blender price", "149 euros [1].")
+    ollama_server.load_delay = 0.3
+    indexed.settings.answer.cache = False
+    history = [Turn("Tell me about the Zephyr 3000 blender.", "It is a blender [1].")]
+    events = await collect(Answerer(indexed), "and how much is it?", history)
+    kinds = [type(e).__name__ for e in events]
+    assert kinds[:2] == ["Loading", "Retrieved"], kinds
+    assert kinds.count("Loading") == 1
+    assert events[0] == Loading("qwen2.5:7b-instruct-q4_K_M", 4096)
+    assert ollama_server.loads == [("qwen2.5:7b-instruct-q4_K_M", 4096)]
+    finished = events[-1]
+    assert isinstance(finished, Finished) and finished.answer == "149 euros [1]."
 
 
 async def test_num_ctx_capped_by_max_ctx_or_set_explicitly(
@@ -201,19 +224,14 @@ async def test_warns_when_ollama_filled_the_window(
 async def test_follow_up_is_rewritten_by_the_model(
     indexed: Services, docs: Path, ollama_server: OllamaServer
 ) -> None:
-    def reply(body: dict) -> str:
-        if body["messages"][0]["content"] == REWRITE_PROMPT:
-            return "Zephyr 3000 blender price"
-        return "It costs 149 euros [1]."
-
-    ollama_server.reply = reply
+    ollama_server.reply = rewriting("Zephyr 3000 blender price", "It costs 149 euros [1].")
     history = [
         Turn("What is the Zephyr 3000 blender?", "A countertop blender with six speeds [1].")
     ]
     events = await collect(Answerer(indexed), "and its price?", history)
 
-    retrieved = events[0]
-    assert isinstance(retrieved, Retrieved)
+    loading, retrieved = events[:2]  # the rewrite loads the model: said before it
+    assert isinstance(loading, Loading) and isinstance(retrieved, Retrieved)
     assert retrieved.query == "Zephyr 3000 blender price"
     assert retrieved.sources[0].path == str(docs / "product.md")
     rewrite_chat, answer_chat = ollama_server.chats()

@@ -98,6 +98,31 @@ async def test_ask_streams_answer_with_sources_then_preview_and_editor(
     assert len(saved) == 1 and saved[0].title == "How do I install the frobnicator?"
 
 
+async def test_passages_kept_from_the_model_are_listed_after_the_sources(
+    settings, embedder, folder: Path, ollama_server: OllamaServer
+) -> None:
+    """Like `tuirag ask`'s note: the gate's left-out passages are shown, dimmed, and open."""
+    ollama_server.reply = "Run make frobnicate [1]."
+    app = make_app(settings, indexed_services(settings, embedder, folder))
+    async with app.run_test(size=(100, 30)) as pilot:
+        view = await _ask(pilot, "How do I install the frobnicator?")
+        chat = _chat(app)
+        await wait_until(pilot, lambda: view.turn.answer and not chat.generating, what="answer")
+        assert [Path(h.path).name for h in view.turn.left_out] == ["garden.md"]
+        shown = screen_text(app)
+        assert "Weak, not sent to the model:" in shown
+        assert "[2] docs/garden.md" in shown
+        sources = chat.query_one("#sources", SourcesList)
+        sources.focus()
+        await pilot.press("down", "enter")  # past [1] and the note, onto the left-out one
+        await wait_until(pilot, lambda: isinstance(app.screen, PreviewScreen), what="preview")
+        assert "Water tomatoes every morning" in screen_text(app)
+    sent = json.dumps(ollama_server.chats())
+    assert "frobnicate" in sent and "tomatoes" not in sent.lower()  # shown, never sent
+    saved = app.sessions.load(app.sessions.find()[0].id).turns[0]
+    assert [Path(h.path).name for h in saved.left_out] == ["garden.md"]
+
+
 async def test_escape_stops_generation_and_closes_the_request(
     settings, embedder, folder: Path, ollama_server: OllamaServer
 ) -> None:

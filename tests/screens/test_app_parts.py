@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.helpers import write
-from tuirag.cli.main import default_to_app, main
+from tuirag.cli.main import COMMANDS, default_to_app, main
 from tuirag.screens.preview import chunk_blocks, line_blocks, open_command
 from tuirag.types import Hit
 
@@ -82,14 +84,43 @@ def test_help_still_lists_the_commands(capsys: pytest.CaptureFixture) -> None:
     assert "app" in out and "ingest" in out and "search" in out
 
 
-def test_importing_the_app_loads_nothing_heavy() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, tuirag.app, tuirag.cli.main; "
-        "print(sorted(m for m in ('lancedb', 'fastembed', 'onnxruntime', 'ollama', "
-        "'pyarrow', 'numpy', 'unstructured') if m in sys.modules))"
+def _loaded_after(code: str) -> set[str]:
+    """The modules a fresh interpreter holds after running `code`."""
+    probe = f"{code}\nimport sys\nprint('MODULES', *sorted(sys.modules))"
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"
+    assert done.returncode == 0, done.stderr
+    return set(done.stdout.rpartition("MODULES")[2].split())
+
+
+def test_opening_the_app_imports_only_what_its_first_frame_draws() -> None:
+    """The index, the model and the Ollama client load after the first frame; the other
+    screens, Markdown (markdown-it, Pygments) and the other commands when first used."""
+    loaded = _loaded_after(
+        "from tuirag.cli.main import build_parser\nbuild_parser('app')\nimport tuirag.app"
+    )
+    deferred = {
+        *("lancedb", "pyarrow", "numpy", "fastembed", "onnxruntime", "tokenizers"),
+        *("ollama", "httpx", "unstructured", "markdown_it", "pygments"),
+        *("tuirag.screens.index", "tuirag.screens.models", "tuirag.screens.sessions"),
+        "tuirag.screens.preview",
+        *("textual.widgets._markdown", "textual.widgets._data_table"),
+    }
+    assert sorted(deferred & loaded) == []
+    assert sorted(m for m in loaded if m.startswith("tuirag.cli.")) == [
+        "tuirag.cli.app_cmd",
+        "tuirag.cli.main",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("argv", "imported"),
+    [(["--help"], []), (["status", "--help"], ["status"]), (["config", "--help"], ["config_cmd"])],
+)
+def test_a_command_imports_only_its_own_module(argv: list[str], imported: list[str]) -> None:
+    loaded = _loaded_after(
+        f"from tuirag.cli.main import main\ntry:\n    main({argv!r})\nexcept SystemExit:\n    pass"
+    )
+    commands = {f"tuirag.cli.{module}" for module, _ in COMMANDS.values()}
+    assert sorted(m.removeprefix("tuirag.cli.") for m in commands & loaded) == imported

@@ -83,6 +83,20 @@ def test_ask_with_a_prefix_cites_only_matching_files(folder: Path, ollama_server
     assert {Path(s["path"]).suffix for s in sources} == {".csv"}
 
 
+def test_a_filtered_no_match_names_the_filter(folder: Path, ollama_server, capsys) -> None:
+    """Nothing found under a filter says so, and how to search everything instead."""
+    capsys.readouterr()
+    assert main(["search", "router", "--path", "*.docx"]) == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    assert "No passage in files matching path:*.docx matches this." in shown
+    assert "drop the filter (path:*.docx)" in shown
+    assert main(["ask", "kind:code what is the price of the R100?", "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)["answer"]
+    assert "Files matching kind:code do not seem to contain this" in answer, answer
+    assert "drop the filter (kind:code)" in answer
+    assert not ollama_server.chats(), "the model was asked although nothing matched"
+
+
 def test_relative_fusion_keeps_a_clear_vector_winner() -> None:
     """Rank fusion with BM25 weighted 2x puts a keyword-rich neighbour above the vector's
     clear best hit; score-aware fusion keeps the best hit first."""
@@ -119,3 +133,12 @@ def test_cjk_text_is_indexed_as_characters_and_pairs() -> None:
         "看文",
         "文件",
     ]
+
+
+def test_a_query_is_mostly_cjk_when_a_third_of_its_characters_are() -> None:
+    from tuirag.text import mostly_cjk
+
+    assert mostly_cjk("用 debc 查看文件")  # 5 of 9 characters
+    assert mostly_cjk("한국어 text") and mostly_cjk("日本語のテキスト abc")
+    assert not mostly_cjk("查看 hello world")  # 2 of 12
+    assert not mostly_cjk("hello world") and not mostly_cjk("  ")

@@ -184,6 +184,11 @@ class Answerer:
         if where:
             use_cache = False
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []
+        loading_said = False
+        if turns and s.rewrite and not await self._ask_quietly(self.llm.is_loaded(), True):
+            # the follow-up's rewrite is the model's first call: it waits for the load
+            yield Loading(self.llm.model, await self._ask_quietly(self.llm.num_ctx(), 0))
+            loading_said = True
         query, _ = await rewrite.standalone_query(question, turns, self.llm if s.rewrite else None)
         found = await asyncio.to_thread(self._retrieve, query, use_cache, where)
 
@@ -201,7 +206,7 @@ class Answerer:
             best = max((h.vector_score or 0.0 for h in found.hits), default=None)
             yield Retrieved(found.hits, query=query, relevant=False, retrieval_ms=found.millis)
             yield Finished(
-                no_match_message(state, best, s.min_score),
+                no_match_message(state, best, s.min_score, where),
                 Timings(retrieval_ms=found.millis),
                 warnings=[found.warning] if found.warning else [],
             )
@@ -232,7 +237,7 @@ class Answerer:
         parts: list[str] = []
         stats: ChatStats | None = None
         first_token_ms: float | None = None
-        if not await self._ask_quietly(self.llm.is_loaded(), True):
+        if not loading_said and not await self._ask_quietly(self.llm.is_loaded(), True):
             yield Loading(self.llm.model, num_ctx)
         sent = time.perf_counter()
         try:

@@ -13,10 +13,11 @@ import contextlib
 import hashlib
 import json
 import logging
+import math
 import os
 import re
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -38,14 +39,42 @@ CHUNKS = "chunks"
 FILES = "files"
 SCHEMA_VERSION = 2  # 2: chunks.embedded (keyword-first ingest; vectors filled in behind)
 # Past this many vectors `optimize()` builds an ANN index: IVF partitions of 8-bit
-# scalar-quantised vectors. Queries probe NPROBES partitions and re-rank REFINE x k
-# candidates on the full vectors, so scores are exact cosines. Measured against
-# IVF-HNSW-SQ and IVF-PQ on 100k vectors (docs/PERFORMANCE.md): recall@10 1.00 at a
-# few ms, and a build of about a minute instead of 17. An exact scan costs ~2 us a
-# row, so from about 10k vectors it takes longer than 20 ms: the index starts there.
+# scalar-quantised vectors. Queries re-rank REFINE x k candidates on the full vectors,
+# so scores are exact cosines. Measured against IVF-HNSW-SQ and IVF-PQ on 100k vectors
+# (docs/PERFORMANCE.md): a build of about a minute instead of 17. An exact scan costs
+# ~2 us a row, so from about 10k vectors it takes longer than 20 ms: the index starts there.
 VECTOR_INDEX_MIN_ROWS = 10_000
-NPROBES = 20
 REFINE = 5
+# LanceDB cuts the vectors into partitions of about ROWS_PER_PARTITION (its default,
+# set here so the count is known; optimize() splits partitions as rows are added).
+# A fixed 20 probes covered all 12 partitions at 100k but a sixth of the 122 at 1M,
+# where recall@10 fell to 0.43 on random vectors. So a query probes PROBE_SHARE of
+# the partitions, at least MIN_NPROBES (all of them up to ~160k vectors, ~10 ms).
+# At 1M (docs/PERFORMANCE.md): recall@10 1.00 on vectors mixed from real embeddings
+# from a share of 0.25 (0.5 for margin, 25 ms); 0.76 on random vectors, the worst
+# case, where probing all (1.0) gives 1.00 for ~35 % more time.
+ROWS_PER_PARTITION = 8192
+PROBE_SHARE = 0.5
+MIN_NPROBES = 20
+
+
+def nprobes(indexed_rows: int, filtered: bool = False) -> int:
+    """How many IVF partitions a query probes in an index over `indexed_rows` rows.
+
+    A filtered query probes them all (twice the estimate, as splits can leave a few
+    more): the best rows of one folder can sit in partitions an unfiltered query
+    skips. With 20 probes at 1M a one-file filter returned as few as 2 of 10
+    hits (recall 0.23); all partitions cost ~40 ms there and keep its top 10 exact.
+    """
+    partitions = math.ceil(indexed_rows / ROWS_PER_PARTITION)
+    if filtered:
+        return max(MIN_NPROBES, 2 * partitions)
+    return max(MIN_NPROBES, math.ceil(PROBE_SHARE * partitions))
+
+
+def vector_index() -> IvfSq:
+    """The ANN index's configuration (bench/ builds the same one)."""
+    return IvfSq(distance_type="cosine", target_partition_size=ROWS_PER_PARTITION)
 
 
 def path_key(path: str) -> str:
@@ -217,7 +246,7 @@ class Store:
         self.folder = folder
         self.dim = dim
         self.embedder_key = embedder_key
-        self._vector_index: bool | None = None
+        self._facts: tuple[int, dict[str, Any]] = (-1, {})  # see _per_version
         folder.mkdir(parents=True, exist_ok=True)
         self._check_meta()
         try:
@@ -258,7 +287,6 @@ class Store:
 
     def refresh(self) -> None:
         """See writes made by another process (the watch daemon) since we opened."""
-        self._vector_index = None
         for table in (self.chunks, self.files):
             with contextlib.suppress(ValueError, RuntimeError):
                 table.checkout_latest()
@@ -329,11 +357,12 @@ class Store:
 
     def add_chunks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
             if not self.has_fts():
-                # keyword first: the first batch is findable at once, not after the whole
-                # pass; the text index covers rows added later until optimize() merges them
+                # keyword first: the text index exists before the first row (LanceDB
+                # builds it on an empty table), so no reader ever sees rows it cannot find
+                # by keyword; rows added later are searched too until optimize() merges them
                 self.chunks.create_index("search_text", config=FTS(with_position=False))
+            self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
 
     def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these chunk texts, so edits and renames reuse them."""
@@ -406,7 +435,19 @@ class Store:
 
     def count_pending(self) -> int:
         """Chunks written (and full-text searchable) whose vector is not computed yet."""
-        return self.chunks.count_rows("embedded = false")
+        return self._per_version("pending", lambda: self.chunks.count_rows("embedded = false"))
+
+    def _per_version(self, fact: str, compute: Callable[[], Any]) -> Any:
+        """A fact about the chunks table, computed once per table version: every search
+        asks for them, and counting the pending rows scans a column (6-12 ms at 1M
+        chunks). A reader's version changes only on refresh(), a writer's on a write."""
+        version = self.chunks.version
+        if self._facts[0] != version:
+            self._facts = (version, {})
+        facts = self._facts[1]
+        if fact not in facts:
+            facts[fact] = compute()
+        return facts[fact]
 
     def delete_chunk_keys(self, keys: Iterable[str]) -> None:
         _delete_keys(self.chunks, list(keys))
@@ -459,10 +500,7 @@ class Store:
                     self.chunks.create_index(column, config=BTree())
             vectors = rows - self.count_pending()
             if vectors >= VECTOR_INDEX_MIN_ROWS and not any("vector" in n for n in indices):
-                # LanceDB's default partition count: recall@10 1.00 on 100k random vectors,
-                # where 4,096 rows a partition gave 0.89 (docs/PERFORMANCE.md)
-                self.chunks.create_index("vector", config=IvfSq(distance_type="cosine"))
-        self._vector_index = None
+                self.chunks.create_index("vector", config=vector_index())
         for table in (self.chunks, self.files):
             table.optimize(cleanup_older_than=retention)
 
@@ -495,15 +533,22 @@ class Store:
         return folder_bytes(self.folder)
 
     def has_fts(self) -> bool:
-        return any("search_text" in idx.name for idx in self.chunks.list_indices())
+        return bool(
+            self._per_version(
+                "fts", lambda: any("search_text" in i.name for i in self.chunks.list_indices())
+            )
+        )
 
     # ---- search ---------------------------------------------------------
 
-    def has_vector_index(self) -> bool:
-        """Whether the ANN index exists (asked once per refresh or optimize)."""
-        if self._vector_index is None:
-            self._vector_index = any("vector" in i.name for i in self.chunks.list_indices())
-        return self._vector_index
+    def indexed_rows(self) -> int:
+        """Rows the ANN index covers (rows still without a vector too), 0 without one."""
+
+        def count() -> int:
+            index = next((i for i in self.chunks.list_indices() if "vector" in i.name), None)
+            return (index.num_indexed_rows or self.count()) if index else 0
+
+        return int(self._per_version("indexed", count))
 
     def vector_search(self, vector: np.ndarray, k: int, where: str = "") -> list[Hit]:
         """The k nearest chunks by cosine: exact below VECTOR_INDEX_MIN_ROWS, else through
@@ -520,8 +565,8 @@ class Store:
         )
         if where:
             query = query.where(where, prefilter=True)
-        if self.has_vector_index():
-            query = query.nprobes(NPROBES).refine_factor(REFINE)
+        if indexed := self.indexed_rows():
+            query = query.nprobes(nprobes(indexed, bool(where))).refine_factor(REFINE)
         arrow = query.to_arrow()
         return [
             _hit(row, score=1.0 - row["_distance"], vector_score=1.0 - row["_distance"])

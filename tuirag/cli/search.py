@@ -59,12 +59,10 @@ def run(args: argparse.Namespace) -> int:
         return 0
     out = console()
     if not result.hits:
-        if where:
-            out.print(name_text(f"no matches among files matching {where.describe()}"))
-            return 0
         from tuirag.search.no_match import index_state, no_match_message
 
-        out.print(Text(no_match_message(index_state(svc.store, svc.roots()))))
+        state = index_state(svc.store, svc.roots())
+        out.print(name_text(no_match_message(state, where=where)))  # the filter is user text
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))

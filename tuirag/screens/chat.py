@@ -22,10 +22,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.screens.index import add_folder
-from tuirag.screens.preview import PreviewScreen
+from tuirag.screens.common import add_folder, export_session
 from tuirag.screens.prompt import PromptScreen
-from tuirag.screens.sessions import export_session
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.conversation import Conversation
 from tuirag.widgets.safe import short_path, untrusted
@@ -65,6 +63,8 @@ class Welcome(Vertical):
 
 class ChatScreen(Screen[None]):
     app: TuiragApp
+    AUTO_FOCUS = "#question"  # focused once, not the conversation first (each focus change
+    # recomposes the footer before the first frame)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *focus_keys(),
@@ -97,7 +97,6 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.session = self.app.sessions.new()
         self.query_one("#sources", SourcesList).show([])
-        self.query_one("#question", Input).focus()
         self.show_empty_state()
 
     @work(exclusive=True, exit_on_error=False, group="empty-state")
@@ -190,11 +189,13 @@ class ChatScreen(Screen[None]):
                 async for event in events:
                     if isinstance(event, Retrieved):
                         turn.sources = list(event.sources)
+                        turn.left_out = list(event.left_out)
                         self._show_sources(view, "" if event.relevant else _UNRELATED)
                         view.show_meta(f"{len(turn.sources)} sources · answering…")
                     elif isinstance(event, Loading):
                         # seconds (a minute for a big model on a slow disk): say why
-                        view.show_meta(f"{len(turn.sources)} sources · loading {event.model}…")
+                        found = f"{len(turn.sources)} sources · " if turn.sources else ""
+                        view.show_meta(f"{found}loading {event.model}…")
                         app.set_status(loading=True)
                     elif isinstance(event, Token):
                         if app.status.loading:
@@ -303,7 +304,7 @@ class ChatScreen(Screen[None]):
     def _show_sources(self, view: TurnView, note: str = "") -> None:
         if view is self.selected:
             self.query_one("#sources", SourcesList).show(
-                view.turn.sources, self.app.folders.roots(), note
+                view.turn.sources, self.app.folders.roots(), note, view.turn.left_out
             )
 
     def on_turn_view_selected(self, message: TurnView.Selected) -> None:
@@ -319,6 +320,8 @@ class ChatScreen(Screen[None]):
         self.query_one("#conversation", VerticalScroll).scroll_to_widget(view, animate=False)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
+        from tuirag.screens.preview import PreviewScreen  # on demand: not in the first frame
+
         hit = message.hit
         title = short_path(hit.path, self.app.folders.roots()) + (
             f"  {hit.locator}" if hit.locator else ""

@@ -18,9 +18,9 @@ from textual.binding import BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, ProgressBar, Static
 
-from tuirag.errors import UserError
 from tuirag.ingest.events import Done, Embedding, Idle, IndexEvent, Indexing, Queued
 from tuirag.screens.bindings import bind, focus_keys
+from tuirag.screens.common import add_folder
 from tuirag.screens.prompt import PromptScreen
 from tuirag.widgets.safe import short_path, untrusted
 from tuirag.widgets.status import StatusLine
@@ -28,7 +28,6 @@ from tuirag.widgets.status import StatusLine
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
     from tuirag.backends.store import FileRecord
-    from tuirag.folders import Folders
 
 
 @dataclass
@@ -52,18 +51,6 @@ def folder_counts(records: dict[str, FileRecord], roots: list[Path]) -> dict[Pat
         else:
             c.failed.append((path, record.reason))
     return counts
-
-
-def add_folder(screen: Screen[None], folders: Folders, folder: Path) -> bool:
-    """Add a folder to watch, saying so (or why not); False if it is not a folder."""
-    try:
-        said = folders.add(folder)
-    except UserError as exc:
-        screen.notify(str(exc), severity="error", markup=False)
-        return False
-    if said:
-        screen.notify(said, markup=False)
-    return True
 
 
 class IndexScreen(Screen[None]):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -13,22 +12,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.sessions import Session, SessionError, Summary, export_file
+from tuirag.screens.common import export_session
+from tuirag.sessions import SessionError, Summary
 from tuirag.widgets.safe import untrusted
 from tuirag.widgets.status import StatusLine
 
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
-
-
-def export_session(screen: Screen[None], session: Session) -> None:
-    """Export `session` as Markdown into the current folder, saying where (or why not)."""
-    try:
-        target = export_file(session, Path.cwd())
-    except SessionError as exc:
-        screen.notify(str(exc), severity="error", markup=False)
-        return
-    screen.notify(f"Exported to {target}", markup=False)
 
 
 class SessionsScreen(Screen[None]):

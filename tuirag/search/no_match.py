@@ -21,6 +21,7 @@ from tuirag.paths import absolute, within
 
 if TYPE_CHECKING:
     from tuirag.backends.store import Store
+    from tuirag.search.filters import SearchFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,12 +110,16 @@ def _names(folders: Sequence[Path]) -> str:
 
 
 def no_match_message(
-    state: IndexState, best_cosine: float | None = None, min_score: float = 0.0
+    state: IndexState,
+    best_cosine: float | None = None,
+    min_score: float = 0.0,
+    where: SearchFilter | None = None,
 ) -> str:
     """One paragraph: why nothing was found, and what to run.
 
     `best_cosine` is the closest passage's score when passages were found but none
     was related enough (answers); None when the search itself came back empty.
+    `where` is the filter the search ran with: a no-match may be the filter's doing.
     """
     progress = _progress(state)
     if state.opening:
@@ -135,16 +140,19 @@ def no_match_message(
             f"{'is' if len(state.folders) == 1 else 'are'} configured: run `tuirag ingest` "
             "(or keep `tuirag watch` running)."
         )
+    among = f"files matching {where.describe()}" if where else "your indexed documents"
     if best_cosine is not None:
         found = (
-            "Your indexed documents do not seem to contain this: the closest passage "
+            f"{among[0].upper()}{among[1:]} do not seem to contain this: the closest passage "
             f"scores {best_cosine:.2f}, below answer.min_score = {min_score:.2f}, "
             "and shares few of the question's words."
         )
         fix = "Try other words or lower answer.min_score."
     else:
-        found = "No passage in your indexed documents matches this."
+        found = f"No passage in {among} matches this."
         fix = "Try other words."
+    if where:
+        fix = f"{fix} Or drop the filter ({where.describe()}) to search everything."
     notes = [found]
     if progress:
         notes.append(f"Not everything is searchable yet: {progress}; ask again when it is done.")

@@ -1,4 +1,8 @@
-"""The sources of the selected answer: number, file, place in the file, score."""
+"""The sources of the selected answer: number, file, place in the file, score.
+
+Below them, dimmed, the passages the search found but the relevance gate kept from
+the model (answer.min_score), so a user can see what was left out and open it.
+"""
 
 from __future__ import annotations
 
@@ -42,24 +46,43 @@ class SourcesList(OptionList):
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.hits: list[Hit] = []
+        self.hits: list[Hit | None] = []  # per option: the passage it opens, if any
         self.border_title = "Sources"
 
-    def show(self, hits: list[Hit], roots: list[Path] | None = None, note: str = "") -> None:
-        self.hits = list(hits)
+    def show(
+        self,
+        hits: list[Hit],
+        roots: list[Path] | None = None,
+        note: str = "",
+        left_out: list[Hit] | None = None,
+    ) -> None:
         self.clear_options()
-        if not hits:
-            self.add_option(Option(Text(note or "No sources yet.", style="dim"), disabled=True))
-            return
+        self.hits = []
         width = self.content_size.width or _HEADING_WIDTH
-        self.add_options(
-            Option(source_label(i, hit, roots, width)) for i, hit in enumerate(hits, 1)
-        )
-        if note:
-            self.add_option(Option(Text(note, style="dim"), disabled=True))
-        self.highlighted = 0
+        if not hits:
+            self._add_note(note or "No sources yet.")
+        for i, hit in enumerate(hits, 1):
+            self._add(Option(source_label(i, hit, roots, width)), hit)
+        if hits and note:
+            self._add_note(note)
+        if left_out:
+            self._add_note("Weak, not sent to the model:")  # below answer.min_score
+            for i, hit in enumerate(left_out, len(hits) + 1):
+                label = source_label(i, hit, roots, width)
+                label.stylize("dim")
+                self._add(Option(label), hit)
+        if any(self.hits):
+            self.highlighted = next(i for i, hit in enumerate(self.hits) if hit is not None)
+
+    def _add(self, option: Option, hit: Hit | None) -> None:
+        self.add_option(option)
+        self.hits.append(hit)
+
+    def _add_note(self, text: str) -> None:
+        self._add(Option(Text(text, style="dim"), disabled=True), None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option_index < len(self.hits):
-            self.post_message(self.Open(self.hits[event.option_index]))
+        hit = self.hits[event.option_index] if event.option_index < len(self.hits) else None
+        if hit is not None:
+            self.post_message(self.Open(hit))

@@ -7,16 +7,21 @@ model output is untrusted, so a click only shows the URL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from tuirag.sessions import Turn
 from tuirag.text import strip_controls
 from tuirag.widgets.safe import untrusted
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+    from textual.widgets.markdown import MarkdownStream
 
 
 class TurnView(Vertical):
@@ -34,19 +39,25 @@ class TurnView(Vertical):
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
+        # Markdown (markdown-it, Pygments) is imported with the first turn, not at start-up
+        from textual.widgets import Markdown
+
         yield Static(Text("› ", style="bold") + untrusted(self.turn.question), classes="question")
         yield Markdown(strip_controls(self.turn.answer), open_links=False, classes="answer")
         yield Static(self._meta_text(), classes="meta")
 
     @property
     def markdown(self) -> Markdown:
+        from textual.widgets import Markdown
+
         return self.query_one(".answer", Markdown)
 
     async def write(self, fragment: str) -> None:
         fragment = strip_controls(fragment)
         self.turn.answer += fragment
         if self._stream is None:
-            self._stream = Markdown.get_stream(self.markdown)
+            markdown = self.markdown
+            self._stream = markdown.get_stream(markdown)
         await self._stream.write(fragment)
 
     async def finish(self) -> None:
