@@ -121,3 +121,9 @@ def test_a_model_whose_files_changed_is_one_line_and_the_next_run_uses_it(
     with pytest.raises(EmbedderError, match="run the command again"):
         stale.embed_query("anything")
     assert Services(settings).embedder.key == real.name
+
+
+def test_onnx_runtime_threads_do_not_spin_between_batches(embedder) -> None:
+    options = embedder._session().model.model.get_session_options()
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert not options.enable_cpu_mem_arena

@@ -143,6 +143,7 @@ class FastEmbedEmbedder:
         # (560-840 MB after a few batches of a 23 MB model); without it memory is
         # returned after each batch at no measurable speed cost (docs/PERFORMANCE.md).
         kwargs["enable_cpu_mem_arena"] = False
+        _no_spinning_threads()
         self._load = partial(TextEmbedding, model, threads=_threads(settings.threads), **kwargs)
         try:
             self._model: TextEmbedding | None = self._load()
@@ -217,6 +218,25 @@ class FastEmbedEmbedder:
             self._model = None
             gc.collect()
             release_free_memory()
+
+
+def _no_spinning_threads() -> None:
+    """ONNX Runtime's worker threads spin-wait between runs by default. With small
+    batches (many runs) on a shared machine that burned ~50 % more CPU and up to twice
+    the wall time (docs/PERFORMANCE.md, Memory). fastembed passes on only the arena
+    option, so its one hook for session options is extended to turn spinning off."""
+    from fastembed.common.onnx_model import OnnxModel
+
+    add_options = OnnxModel.add_extra_session_options
+    if getattr(add_options, "no_spinning", False):
+        return
+
+    def with_no_spinning(options: Any, extra: dict[str, Any]) -> None:
+        add_options(options, extra)
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+
+    with_no_spinning.no_spinning = True  # type: ignore[attr-defined]
+    OnnxModel.add_extra_session_options = staticmethod(with_no_spinning)  # type: ignore[method-assign,assignment]
 
 
 def release_free_memory() -> None:
