@@ -459,7 +459,8 @@ class DeferredEmbedder:
         self.label = describe(settings, model, dim)
         self.multilingual = bool(_MULTILINGUAL.search(model))
         self.max_tokens = int((tokenizer.truncation or {}).get("max_length", 512))
-        self.tokenizer = _untruncated(tokenizer)
+        tokenizer.no_truncation()  # our own copy: sizes chunks of any length
+        self.tokenizer = tokenizer
         self._load = load
         self._model: Embedder | None = None
 
