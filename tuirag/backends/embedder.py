@@ -14,6 +14,7 @@ import gc
 import hashlib
 import os
 import re
+import threading
 from collections.abc import Callable
 from functools import partial
 from importlib import resources
@@ -463,20 +464,22 @@ class DeferredEmbedder:
         self.tokenizer = tokenizer
         self._load = load
         self._model: Embedder | None = None
+        self._lock = threading.Lock()  # the app's indexer and its questions share it
 
     def load(self) -> None:
         self.model()
 
     def model(self) -> Embedder:
-        if self._model is None:
-            model = self._load()
-            if model.key != self.key:  # same settings, other files (a replaced model_path)
-                raise EmbedderError(
-                    f"the embedding model changed since its index was built ({model.key}, "
-                    f"not {self.key}): run the command again to index with the new one"
-                )
-            self._model = model
-        return self._model
+        with self._lock:
+            if self._model is None:
+                model = self._load()
+                if model.key != self.key:  # same settings, other files (a new model_path)
+                    raise EmbedderError(
+                        f"the embedding model changed since its index was built ({model.key}"
+                        f", not {self.key}): run the command again to index with the new one"
+                    )
+                self._model = model
+            return self._model
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         if not texts:
@@ -488,11 +491,12 @@ class DeferredEmbedder:
 
     def release(self) -> None:
         """Drop the whole model (tokenizer copies too: 9 MiB more than its release())."""
-        if self._model is not None:
-            self._model.release()
-            self._model = None
-            gc.collect()
-            release_free_memory()
+        with self._lock:
+            if self._model is not None:
+                self._model.release()
+                self._model = None
+                gc.collect()
+                release_free_memory()
 
 
 def make_embedder(settings: EmbedderSettings, ollama: OllamaSettings, cache_dir: Path) -> Embedder:
