@@ -51,16 +51,19 @@ class Services:
                 dim = int(json.loads((folder / "meta.json").read_text())["dim"])
                 e = self.settings
                 model = model_name(e.embedder, e.ollama)
-                return DeferredEmbedder(folder, dim, e.embedder, model, self._load_embedder)
+                return DeferredEmbedder(folder, dim, e.embedder, model, self._reload_embedder)
         return self._load_embedder()
 
     def _load_embedder(self) -> Embedder:
         from tuirag.backends.embedder import make_embedder
 
-        embedder = make_embedder(
-            self.settings.embedder, self.settings.ollama, self.data_dir / "models"
-        )
-        self._remember_index(embedder)  # a changed model's key replaces the old one
+        return make_embedder(self.settings.embedder, self.settings.ollama, self.data_dir / "models")
+
+    def _reload_embedder(self) -> Embedder:
+        """The model of an index opened before; if its key changed (other files behind
+        the same settings), the next run opens the new key's index."""
+        embedder = self._load_embedder()
+        self._remember_index(embedder)
         return embedder
 
     @property
