@@ -357,12 +357,11 @@ class Store:
 
     def add_chunks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            if not self.has_fts():
-                # keyword first: the text index exists before the first row (LanceDB
-                # builds it on an empty table), so no reader ever sees rows it cannot find
-                # by keyword; rows added later are searched too until optimize() merges them
-                self.chunks.create_index("search_text", config=FTS(with_position=False))
             self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
+            if not self.has_fts():
+                # keyword first: the first batch is findable at once, not after the whole
+                # pass; the text index covers rows added later until optimize() merges them
+                self.chunks.create_index("search_text", config=FTS(with_position=False))
 
     def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these chunk texts, so edits and renames reuse them."""
