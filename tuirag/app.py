@@ -385,7 +385,7 @@ class TuiragApp(App[None]):
 
         def count() -> int:
             store.refresh()
-            return store.count()
+            return store.searchable_count()
 
         started = time.monotonic()
         while not await asyncio.to_thread(count):

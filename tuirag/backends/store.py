@@ -454,6 +454,11 @@ class Store:
     def count(self) -> int:
         return self.chunks.count_rows()
 
+    def searchable_count(self) -> int:
+        """Chunks a search can find: none until the text index exists, which the writer
+        creates just after its first batch lands (a reader can see the rows first)."""
+        return self.count() if self.has_fts() else 0
+
     def counts(self) -> IndexCounts:
         """Files by status and chunks with and without vectors (counts only, no rows)."""
         files = {s: self.files.count_rows(f"status = '{s}'") for s in ("ok", "failed", "skipped")}
