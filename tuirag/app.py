@@ -389,7 +389,7 @@ class TuiragApp(App[None]):
 
         def count() -> int:
             store.refresh()
-            return store.count()
+            return store.searchable_count()
 
         started = time.monotonic()
         while not await asyncio.to_thread(count):

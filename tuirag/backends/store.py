@@ -357,12 +357,11 @@ class Store:
 
     def add_chunks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            if not self.has_fts():
-                # keyword first: the text index exists before the first row (LanceDB
-                # builds it on an empty table), so no reader ever sees rows it cannot find
-                # by keyword; rows added later are searched too until optimize() merges them
-                self.chunks.create_index("search_text", config=FTS(with_position=False))
             self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
+            if not self.has_fts():
+                # keyword first: the first batch is findable at once, not after the whole
+                # pass; the text index covers rows added later until optimize() merges them
+                self.chunks.create_index("search_text", config=FTS(with_position=False))
 
     def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these chunk texts, so edits and renames reuse them."""
@@ -454,6 +453,11 @@ class Store:
 
     def count(self) -> int:
         return self.chunks.count_rows()
+
+    def searchable_count(self) -> int:
+        """Chunks a search can find: none until the text index exists, which the writer
+        creates just after its first batch lands (a reader can see the rows first)."""
+        return self.count() if self.has_fts() else 0
 
     def counts(self) -> IndexCounts:
         """Files by status and chunks with and without vectors (counts only, no rows)."""

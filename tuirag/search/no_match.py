@@ -189,7 +189,7 @@ def wait_for_first_chunks(
     "empty". `on_wait(pid)` is called once when there is something to wait for."""
     deadline = time.monotonic() + timeout
     told = False
-    while not store.count() and (pid := filler(store)) is not None:
+    while not store.searchable_count() and (pid := filler(store)) is not None:
         if time.monotonic() > deadline:
             return
         if not told:
