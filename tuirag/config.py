@@ -74,6 +74,11 @@ class OllamaSettings:
     num_thread: int = 0
     temperature: float = 0.2
     timeout_s: float = 120.0
+    kv_cache_type: str = ""  # "" = $OLLAMA_KV_CACHE_TYPE or f16; only sizes VRAM estimates
+
+    def kv_cache(self) -> str:
+        """The KV cache type Ollama runs with, as far as tuirag can know it."""
+        return self.kv_cache_type or os.environ.get("OLLAMA_KV_CACHE_TYPE", "") or "f16"
 
     def keep_alive_value(self) -> str | float:
         """keep_alive as Ollama parses it: "30m" stays a duration, but a bare number
@@ -172,6 +177,7 @@ _CHOICES = {
     ("search", "mode"): ("hybrid", "vector", "fts"),
     ("search", "fusion"): ("rrf", "relative"),
     ("answer", "backend"): ("ollama", "llamacpp"),
+    ("ollama", "kv_cache_type"): ("", "f16", "q8_0", "q4_0"),
 }
 
 # Numbers outside these ranges make no sense (a top_k of -5, a timeout of 0 s):

@@ -56,6 +56,9 @@ DOCS: dict[str, str] = {
     "ollama.num_thread": "CPU threads for Ollama; 0 = let Ollama decide.",
     "ollama.temperature": "Sampling temperature for answers.",
     "ollama.timeout_s": "Seconds to wait for Ollama before giving up.",
+    "ollama.kv_cache_type": "The KV cache type your Ollama server runs with (its "
+    'OLLAMA_KV_CACHE_TYPE: "f16", "q8_0", "q4_0"); only sizes tuirag\'s VRAM estimates. '
+    "Empty = $OLLAMA_KV_CACHE_TYPE here, else f16.",
     "answer": "How questions are answered.",
     "answer.top_k": "Passages retrieved for a question (weakest dropped first if the context is full).",
     "answer.min_score": "Cosine similarity below which a passage that also shares few of the question's words counts as unrelated (left out); with none related the answer says so.",

@@ -116,6 +116,28 @@ def test_shape_from_model_info_keys() -> None:
     assert shape_from_info({}).context_length is None
 
 
+async def test_vram_estimate_follows_the_kv_cache_type(
+    ollama_server: OllamaServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ollama's OLLAMA_KV_CACHE_TYPE (q8_0, q4_0) shrinks the KV cache: the estimate too."""
+    monkeypatch.delenv("OLLAMA_KV_CACHE_TYPE", raising=False)
+    size = ollama_server.models[DEFAULT_MODEL].size
+
+    async def kv_part(llm: OllamaLLM) -> int:
+        num_ctx, needed = await llm.vram_estimate(DEFAULT_MODEL, size)
+        assert num_ctx == 16384 and needed is not None  # ollama.max_ctx: no answer budget here
+        return needed - size
+
+    f16 = await kv_part(llm_for(ollama_server))
+    q8 = await kv_part(llm_for(ollama_server, kv_cache_type="q8_0"))
+    monkeypatch.setenv("OLLAMA_KV_CACHE_TYPE", "q4_0")  # read when the config leaves it empty
+    q4 = await kv_part(llm_for(ollama_server))
+    kv_f16 = 939_524_096  # the Qwen 2.5 7B shape at 16384 (above)
+    overhead = f16 - kv_f16
+    assert q8 - overhead == kv_f16 * 34 // 64
+    assert q4 - overhead == kv_f16 * 18 // 64
+
+
 async def test_hung_daemon_times_out_with_a_clear_line(ollama_server: OllamaServer) -> None:
     ollama_server.token_delay = 3.0
     llm = llm_for(ollama_server, timeout_s=0.5)

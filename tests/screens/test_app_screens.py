@@ -289,6 +289,7 @@ async def test_keys_remapped_in_the_config_file_drive_footer_help_and_hints(
     app = make_app(settings, Services(settings, embedder=embedder))
     async with app.run_test(size=(160, 30)) as pilot:
         chat = app.screen
+        await pilot.pause()  # the footer comes a frame after the first
         shown = screen_text(app)
         footer = shown.splitlines()[-1]
         assert "^n Regenerate" in footer and "^r New chat" in footer and "f9 Help" in footer

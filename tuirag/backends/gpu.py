@@ -20,6 +20,8 @@ from tuirag.text import human_bytes
 # buffer with FlashAttention for a 7B model, ~0.3 GB of CUDA context)
 RUNTIME_OVERHEAD = 500_000_000
 FULL_SHARE = 0.995  # /api/ps rounds; above this the model counts as all on the GPU
+# bytes a KV cache value takes per OLLAMA_KV_CACHE_TYPE (q8_0/q4_0: 32 values in 34/18 bytes)
+KV_BYTES = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +33,12 @@ class ModelShape:
     kv_heads: int | None = None
     head_dim: int | None = None
 
-    def kv_cache_bytes(self, num_ctx: int, bytes_per_value: int = 2) -> int | None:
-        """layers × KV heads × head dim × 2 (K and V) × bytes × context (f16 by default)."""
+    def kv_cache_bytes(self, num_ctx: int, cache_type: str = "f16") -> int | None:
+        """layers × KV heads × head dim × 2 (K and V) × bytes per value × context."""
         if not (self.layers and self.kv_heads and self.head_dim):
             return None
-        return self.layers * self.kv_heads * self.head_dim * 2 * bytes_per_value * num_ctx
+        values = self.layers * self.kv_heads * self.head_dim * 2 * num_ctx
+        return round(values * KV_BYTES.get(cache_type, 2.0))
 
 
 def shape_from_info(info: Mapping[str, Any]) -> ModelShape:
@@ -59,9 +62,11 @@ def shape_from_info(info: Mapping[str, Any]) -> ModelShape:
     )
 
 
-def vram_needed(file_size: int, shape: ModelShape, num_ctx: int) -> int | None:
+def vram_needed(
+    file_size: int, shape: ModelShape, num_ctx: int, cache_type: str = "f16"
+) -> int | None:
     """Estimated VRAM to hold the whole model with a num_ctx window (None: unknown shape)."""
-    kv = shape.kv_cache_bytes(num_ctx)
+    kv = shape.kv_cache_bytes(num_ctx, cache_type)
     return None if kv is None else file_size + kv + RUNTIME_OVERHEAD
 
 

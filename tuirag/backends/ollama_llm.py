@@ -132,7 +132,8 @@ class OllamaLLM:
         """The window answers would use with model `name`, and the VRAM that needs
         (weights + KV cache + runtime, estimated; None: /api/show gave no shape)."""
         num_ctx = await self.num_ctx(name)
-        return num_ctx, vram_needed(file_size, await self.shape(name), num_ctx)
+        shape = await self.shape(name)
+        return num_ctx, vram_needed(file_size, shape, num_ctx, self.settings.kv_cache())
 
     def options(
         self, num_ctx: int, num_predict: int | None = None, temperature: float | None = None

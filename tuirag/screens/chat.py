@@ -92,12 +92,18 @@ class ChatScreen(Screen[None]):
             id="question",
         )
         yield StatusLine(id="status")
-        yield Footer()
 
     def on_mount(self) -> None:
+        # the footer (~70 ms: every binding, rebuilt per focus change) comes a frame
+        # after the first one, which only has to show the question box
+        self.call_after_refresh(self._mount_footer)
         self.session = self.app.sessions.new()
         self.query_one("#sources", SourcesList).show([])
         self.show_empty_state()
+
+    async def _mount_footer(self) -> None:
+        await self.mount(Footer())
+        self.refresh_bindings()  # a late footer missed the first bindings update
 
     @work(exclusive=True, exit_on_error=False, group="empty-state")
     async def show_empty_state(self) -> None:
