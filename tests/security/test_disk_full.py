@@ -77,9 +77,7 @@ def test_a_full_disk_is_one_line_and_keeps_what_was_indexed(
     # the disk filled left chunks without a record (the delete that would take them
     # back needs disk space too); the next run removes them (below: exactly 900)
     counted = [x for x in doctor.stdout.splitlines() if x.startswith("ok   index: ")]
-    assert counted and counted[0].split()[2] in (f"{kept * 6}", f"{(kept + 1) * 6}"), (
-        doctor.stdout
-    )
+    assert counted and counted[0].split()[2] in (f"{kept * 6}", f"{(kept + 1) * 6}"), doctor.stdout
 
     subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
     rest = tuirag("ingest", str(docs))
