@@ -228,9 +228,9 @@ def _no_spinning_threads() -> None:
     option, so its one hook for session options is extended to turn spinning off."""
     from fastembed.common.onnx_model import OnnxModel
 
-    add_options = OnnxModel.add_extra_session_options
-    if getattr(add_options, "no_spinning", False):
-        return
+    add_options = getattr(OnnxModel, "add_extra_session_options", None)
+    if add_options is None or getattr(add_options, "no_spinning", False):
+        return  # another fastembed: it spins, as before; or already extended
 
     def with_no_spinning(options: Any, extra: dict[str, Any]) -> None:
         add_options(options, extra)
