@@ -106,25 +106,7 @@ def phase_write(folder: Path, size: int) -> dict[str, Any]:
             path = f"/synthetic/{i // 40:06d}.md"
             text = " ".join(words[w] for w in picks[j])
             rows.append(
-                {
-                    "chunk_id": f"{i:024x}",
-                    "path": path,
-                    "path_key": path_key(path),
-                    "file_hash": "0" * 32,
-                    "mtime_ns": 0,
-                    "ordinal": i % 40,
-                    "kind": "prose",
-                    "plugin": "text",
-                    "heading": "",
-                    "page": None,
-                    "start_line": None,
-                    "end_line": None,
-                    "text": text,
-                    "search_text": text,
-                    "text_hash": f"{i:032x}",
-                    "embedded": True,
-                    "vector": vectors[j],
-                }
+                common.synthetic_chunk(f"{i:024x}", path, path_key(path), i % 40, text, vectors[j])
             )
         with common.timer() as t:
             store.add_chunks(rows)

@@ -246,25 +246,9 @@ def part_noop(files: int, per_file: int) -> dict[str, Any]:
 
 def synthetic_row(path: str, key: str, i: int, n: int, vector: np.ndarray) -> dict[str, Any]:
     text = f"file {i} chunk {n} synthetic words"
-    return {
-        "chunk_id": f"{i:012x}{n:012x}",
-        "path": path,
-        "path_key": key,
-        "file_hash": f"{i:032x}",
-        "mtime_ns": 0,
-        "ordinal": n,
-        "kind": "prose",
-        "plugin": "markdown",
-        "heading": "",
-        "page": None,
-        "start_line": None,
-        "end_line": None,
-        "text": text,
-        "search_text": text,
-        "text_hash": f"{i:016x}{n:016x}",
-        "embedded": True,
-        "vector": vector,
-    }
+    return common.synthetic_chunk(
+        f"{i:012x}{n:012x}", path, key, n, text, vector, file_hash=f"{i:032x}", plugin="markdown"
+    )
 
 
 # ---- ANN recall on real vectors ------------------------------------------------------

@@ -151,6 +151,31 @@ def report(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) ->
     sys.stdout.flush()
 
 
+def synthetic_chunk(
+    chunk_id: str, path: str, key: str, ordinal: int, text: str, vector: Any, **fields: Any
+) -> dict[str, Any]:
+    """A chunks-table row for synthetic indexes; `fields` override the defaults below."""
+    return {
+        "chunk_id": chunk_id,
+        "path": path,
+        "path_key": key,
+        "file_hash": "0" * 32,
+        "mtime_ns": 0,
+        "ordinal": ordinal,
+        "kind": "prose",
+        "plugin": "text",
+        "heading": "",
+        "page": None,
+        "start_line": None,
+        "end_line": None,
+        "text": text,
+        "search_text": text,
+        "text_hash": chunk_id.rjust(32, "0"),
+        "embedded": True,
+        "vector": vector,
+    } | fields
+
+
 def write_json(path: Path | None, payload: dict[str, Any]) -> None:
     if path is None:
         return
