@@ -9,7 +9,7 @@ import pytest
 
 from tests.plugin_files import HEADER, manual_pdf, scanned_pdf
 from tuirag.backends.embedder import bundled_tokenizer
-from tuirag.formats.pdf import PdfPlugin, drop_running_lines
+from tuirag.formats.pdf import PdfPlugin, running_mask
 from tuirag.ingest.chunker import Chunker
 from tuirag.ingest.parse import ParseFailed, parse_file
 
@@ -52,12 +52,12 @@ def test_running_header_and_footer_kept_once(tmp_path: Path) -> None:
     assert all(f"Chapter {n} explains the" in text for n in range(4, 7))
 
 
-def test_drop_running_lines_keeps_body_lines_that_differ() -> None:
-    pages = [f"Report 2024\nSection {n} body text unique {n * 'x'}\nPage {n}" for n in range(1, 5)]
-    out = drop_running_lines(pages)
-    assert out[0].startswith("Report 2024") and "Page 1" in out[0]
-    assert all("Report 2024" not in p and "Page" not in p for p in out[1:])
-    assert all(f"Section {n} body" in out[n - 1] for n in range(1, 5))
+def test_running_lines_go_and_body_lines_that_differ_stay() -> None:
+    pages = [
+        ["Report 2024", f"Section {n} body text unique {n * 'x'}", f"Page {n}"] for n in range(1, 5)
+    ]
+    # the first page keeps its header and page number; later pages lose both, never the body
+    assert running_mask(pages) == [[True, True, True]] + [[False, True, False]] * 3
 
 
 @pytest.mark.parametrize(

@@ -17,13 +17,14 @@ from tuirag.types import HEADING_SEPARATOR as SEPARATOR
 _MIN_OVERLAP = 5  # shorter titles are not merged on containment ("R" in "R Basics")
 
 
-def _key(title: str) -> str:
+def squash(title: str) -> str:
+    """A title without case, spaces or punctuation: for comparing titles loosely."""
     return re.sub(r"\W+", "", title).casefold()
 
 
 def _same(a: str, b: str, root: bool) -> bool:
     """Equal titles; a root title (a page's <title>) also matches a heading it ends with."""
-    ka, kb = _key(a), _key(b)
+    ka, kb = squash(a), squash(b)
     if ka == kb:
         return True
     short, long = sorted((ka, kb), key=len)

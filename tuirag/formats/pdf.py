@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from tuirag.formats.common import table_sections
-from tuirag.formats.headings import breadcrumb
+from tuirag.formats.encoding import with_note
+from tuirag.formats.headings import breadcrumb, squash
 from tuirag.formats.pdf_structure import (
     Bookmark,
     Line,
@@ -31,7 +32,6 @@ from tuirag.formats.pdf_structure import (
     outline,
     outline_marks,
     page_lines,
-    squash,
 )
 from tuirag.plugins.base import FormatPlugin, PluginError
 from tuirag.types import Section
@@ -112,10 +112,7 @@ class PdfPlugin(FormatPlugin):
         else:
             marks = font_marks(lines)
         keep = running_mask([[ln.text for ln in ls] for ls in lines])
-        sections = _sections(pages, marks, keep, title or _first_line(lines))
-        for section in sections:
-            yield replace(section, warning=warning) if warning else section
-            warning = ""
+        yield from with_note(_sections(pages, marks, keep, title or _first_line(lines)), warning)
 
     def _page(self, doc: Any, index: int, plumber: _Plumber) -> tuple[list[Line], list[Table]]:
         """One page's lines, with a marker line where each of its tables sits."""
@@ -373,15 +370,6 @@ def running_mask(pages: list[list[str]]) -> list[list[bool]]:
                 keep[p][i] = key not in seen and not furniture
                 seen.add(key)
     return keep
-
-
-def drop_running_lines(pages: list[str]) -> list[str]:
-    """`running_mask` on page texts: the pages without their repeated header/footer lines."""
-    split = [text.split("\n") for text in pages]
-    return [
-        "\n".join(line for line, kept in zip(lines, mask, strict=True) if kept)
-        for lines, mask in zip(split, running_mask(split), strict=True)
-    ]
 
 
 def _hi_res(path: Path) -> Iterator[Section]:

@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from tuirag.formats.headings import squash
+
 _BOLD_NAME = re.compile(r"bold|black|heavy|semibold|demi|cmbx|-bd\b", re.IGNORECASE)
 _NUMBERING = re.compile(
     r"^\s*((chapter|appendix|part|section)\s+)?([0-9ivxlcA-Z]+[.:)]?)(\.\d+)*\.?\s+"
@@ -124,10 +126,6 @@ def outline(doc: Any) -> list[Bookmark]:
     except Exception:  # a damaged outline is no reason to lose the text
         return []
     return sorted(marks, key=lambda b: (b.page, -(b.top if b.top is not None else 1e9)))
-
-
-def squash(text: str) -> str:
-    return re.sub(r"\W+", "", text).casefold()
 
 
 def _unnumbered(text: str) -> str:

@@ -74,7 +74,7 @@ def _delimited(path: Path, max_rows: int) -> Iterator[Section]:
         body = [(n, ln) for n, ln in body if not ln.lstrip().startswith("#")]
     sample = "".join(ln for _, ln in body[:200])
     delimiter = _delimiter(path, sample)
-    rows = list(_rows(body, delimiter, max_rows))
+    rows = list(_rows(body, delimiter))
     width = max((len(cells) for _, _, cells in rows[:50]), default=0)
     header: list[str] | None = None
     named = [c.strip() for c in comments if c.strip()]
@@ -101,7 +101,7 @@ def _delimiter(path: Path, sample: str) -> str:
         return ","
 
 
-def _rows(body: list[tuple[int, str]], delimiter: str, max_rows: int) -> Iterator[Row]:
+def _rows(body: list[tuple[int, str]], delimiter: str) -> Iterator[Row]:
     """Parsed records with the file's line numbers; quoted fields may span lines."""
     numbers = [n for n, _ in body]
     reader = csv.reader((ln for _, ln in body), delimiter=delimiter)

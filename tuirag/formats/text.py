@@ -12,11 +12,6 @@ from tuirag.plugins.base import FormatPlugin
 from tuirag.types import Section
 
 
-def read_text(path: Path) -> str:
-    """A text file's text in whatever encoding it was saved (see tuirag.formats.encoding)."""
-    return read_decoded(path).text
-
-
 def looks_like_text(head: bytes) -> bool:
     if not head or b"\x00" in head:
         return False
