@@ -265,12 +265,6 @@ def token_batches(
 
 
 _ONNX_NAMES = ("model.onnx", "onnx/model.onnx", "model_optimized.onnx", "model_quantized.onnx")
-_TOKENIZER_FILES = (
-    "tokenizer.json",
-    "config.json",
-    "special_tokens_map.json",
-    "tokenizer_config.json",
-)
 
 
 def _local_model(

@@ -310,10 +310,6 @@ class Store:
             .execute(pa.Table.from_pylist(rows, schema=FILES_SCHEMA))
         )
 
-    def file_count(self) -> int:
-        """Files indexed without error."""
-        return self.files.count_rows("status = 'ok'")
-
     def file_hashes(self, paths: Sequence[str]) -> dict[str, str]:
         """file_hash of each of `paths` indexed without error now (others are absent)."""
         keys = sorted({path_key(p) for p in paths})
@@ -390,10 +386,10 @@ class Store:
         arrow = self.chunks.search().select(["path_key"]).limit(rows).to_arrow()
         return set(arrow.column("path_key").to_pylist())
 
-    def pending_chunks(self, limit: int) -> list[PendingChunk]:
-        """Up to `limit` chunks still without a vector, those of the newest files first."""
+    def pending_order(self) -> list[str]:
+        """The ids of the chunks still without a vector, those of the newest files first."""
         waiting = self.count_pending()
-        if not waiting or limit <= 0:
+        if not waiting:
             return []
         order = (
             self.chunks.search()
@@ -404,7 +400,12 @@ class Store:
             .to_pylist()
         )
         order.sort(key=lambda r: (-r["mtime_ns"], r["ordinal"]))
-        ids = [r["chunk_id"] for r in order[:limit]]
+        return [r["chunk_id"] for r in order]
+
+    def pending_chunks(self, ids: Sequence[str]) -> list[PendingChunk]:
+        """These chunks (from `pending_order`), in that order, with what embedding needs."""
+        if not ids:
+            return []
         rows = (
             self.chunks.search()
             .where(_in("chunk_id", ids))

@@ -185,10 +185,13 @@ class Indexer:
             pid = os.getpid()
             self._progress = summary.Progress(pid, "embedding", total - waiting, total, since)
             self.write_summary(throttle=max_batches is not None)
+        # the order is read once: within this call only its own commits change the table
+        order = self.store.pending_order() if waiting else []
         while max_batches is None or batches < max_batches:
-            pending = self.store.pending_chunks(EMBED_BATCH)
+            pending = self.store.pending_chunks(order[:EMBED_BATCH])
             if not pending:
                 break
+            del order[:EMBED_BATCH]
             inputs = [embed_input(p.heading, p.text) for p in pending]
             known = self.store.vectors_for([p.text_hash for p in pending])
             missing = {p.text_hash: t for p, t in zip(pending, inputs, strict=True)}
