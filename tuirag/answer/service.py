@@ -134,7 +134,9 @@ class Answerer:
     ) -> _Found:
         started = time.perf_counter()
         svc = self.services
-        cache = self.cache()
+        # the cache is keyed by the question alone: a filtered answer neither reads nor
+        # writes it (no vector: put is skipped), so its query is not embedded for it
+        cache = None if where else self.cache()
         vector = svc.embedder.embed_query(cache_text(query)) if cache else None
         cached = cache.lookup(vector) if use_cache and cache and vector is not None else None
         svc.store.refresh()
@@ -181,8 +183,6 @@ class Answerer:
             yield Failed("other", str(exc))
             return
         where = (where or SearchFilter()).merged(typed)
-        if where:
-            use_cache = False
         turns = list(history)[-s.history_turns :] if s.history_turns > 0 else []
         loading_said = False
         if turns and s.rewrite and not await self._ask_quietly(self.llm.is_loaded(), True):
@@ -284,7 +284,7 @@ class Answerer:
             num_ctx=num_ctx,
             gpu_share=share,
         )
-        cache = self._cache if s.cache and not where else None
+        cache = self._cache if s.cache else None
         if cache is not None and found.vector is not None and answer.strip():
             await asyncio.to_thread(cache.put, query, found.vector, answer, fitted.sources)
         yield Finished(answer, timings, warnings=warnings)

@@ -56,11 +56,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(info)
         return 0
-    _print(info, others)
+    _print(info, others, progress)
     return 0
 
 
-def _print(info: dict[str, Any], others: list[Path]) -> None:
+def _print(info: dict[str, Any], others: list[Path], progress: summary.Progress | None) -> None:
     out = console()
     out.print(Text("index      ") + name_text(info["index"]))
     out.print(Text("embedder   ") + name_text(info["embedder"]))
@@ -75,9 +75,8 @@ def _print(info: dict[str, Any], others: list[Path]) -> None:
     out.print(line)
     out.print(f"on disk    {human_bytes(info['size_bytes'])}")
     out.print(f"updated    {_when(info['last_update'])}")
-    if (ingest := info["ingest"]) is not None:
-        unit = "files" if ingest["phase"] == "parsing" else "chunks"
-        step = f"{ingest['phase']} {ingest['done']:,} of {ingest['total']:,} {unit}"
+    if (ingest := info["ingest"]) is not None and progress is not None:
+        step = progress.describe()
         if ingest["running"]:
             since = _when(ingest["since"])
             out.print(f"ingest     running: pid {ingest['pid']}, {step}, since {since}")

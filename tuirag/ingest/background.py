@@ -80,9 +80,6 @@ MAX_BACKOFF_S = 60.0
 CLEANUP_AFTER_S = 330.0  # after an optimize: its retention (5 min) plus a margin
 
 
-_Stopped = Interrupted  # raised on this thread when stop() was called
-
-
 @dataclass(frozen=True)
 class _Command:
     name: str  # add | remove | reindex
@@ -116,7 +113,7 @@ class BackgroundIndexer:
         self.new_rules = new_rules
         self.folders: list[Path] = []
         for folder in folders:
-            folder = _resolve(folder)
+            folder = resolved(folder)
             if folder not in self.folders:
                 self.folders.append(folder)
         self.listener = listener
@@ -126,10 +123,9 @@ class BackgroundIndexer:
         # `tuirag watch` frees the embedding model after this long idle (the app keeps
         # it: its searches embed questions)
         self.release_model_s = release_model_s
-        opts = watch
-        self.reconcile_s = opts.reconcile_minutes * 60
+        self.reconcile_s = watch.reconcile_minutes * 60
         self._queue = ChangeQueue(
-            opts.debounce_ms / 1000, opts.max_wait_ms / 1000, opts.max_pending
+            watch.debounce_ms / 1000, watch.max_wait_ms / 1000, watch.max_pending
         )
         self._slack = min(0.1, self._queue.debounce_s / 2)
         self._cond = threading.Condition()
@@ -172,15 +168,15 @@ class BackgroundIndexer:
             return len(self._queue)
 
     def add_folder(self, path: Path) -> None:
-        self._command(_Command("add", _resolve(path)))
+        self._command(_Command("add", resolved(path)))
 
     def remove_folder(self, path: Path, forget: bool = False) -> None:
-        self._command(_Command("remove", _resolve(path), forget))
+        self._command(_Command("remove", resolved(path), forget))
 
     def reindex(self, folder: Path | None = None, force: bool = False) -> None:
         """Rescan every folder, or one, reporting n of m files; `force` parses unchanged
         files again (after a plugin changed, or when the index is in doubt)."""
-        self._command(_Command("reindex", _resolve(folder) if folder else None, force=force))
+        self._command(_Command("reindex", resolved(folder) if folder else None, force=force))
 
     def enqueue(self, path: str, kind: Kind = "file") -> None:
         """A change hint (the watcher's handlers call this from their threads)."""
@@ -226,7 +222,7 @@ class BackgroundIndexer:
                 partial(self._full_sync, "startup"), [(str(f), "tree") for f in self.folders]
             )
             self._loop()
-        except _Stopped:
+        except Interrupted:
             pass
         except Exception as exc:  # the UI must hear about it; a traceback goes to the log
             log.exception("background indexing stopped")
@@ -268,7 +264,7 @@ class BackgroundIndexer:
         with self._cond:
             self._cond.wait_for(lambda: self._stopping, timeout=max(0.0, seconds))
             if self._stopping:
-                raise _Stopped
+                raise Interrupted
 
     def _new_indexer(self) -> Indexer:
         indexer = self.new_indexer(self.folders)
@@ -286,7 +282,7 @@ class BackgroundIndexer:
             with self._cond:
                 while True:
                     if self._stopping:
-                        raise _Stopped
+                        raise Interrupted
                     now = time.monotonic()
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
@@ -364,7 +360,7 @@ class BackgroundIndexer:
         try:
             work()
             self._failures = 0
-        except _Stopped:
+        except Interrupted:
             raise
         except Exception as exc:
             self._failures += 1
@@ -405,7 +401,7 @@ class BackgroundIndexer:
             self._dirty = True
         self._publish(Done(outcome))
         if self._stopping:
-            raise _Stopped  # the index stays consistent: see Indexer._flush
+            raise Interrupted  # the index stays consistent: see Indexer._flush
 
     def _full_sync(self, why: str, force: bool = False) -> None:
         live = [f for f in self.folders if f.is_dir()]
@@ -439,7 +435,7 @@ class BackgroundIndexer:
             count += 1
             self._publish(Indexing(str(path), count, total))
             if self._stopping:
-                raise _Stopped  # nothing of this file is written yet
+                raise Interrupted  # nothing of this file is written yet
 
         def step(outcome: FileOutcome) -> None:
             if outcome.status == "removed":
@@ -494,11 +490,6 @@ class BackgroundIndexer:
             watchstate.write(self.store.folder, modes)
         except OSError:
             log.debug("cannot write watch state", exc_info=True)
-
-
-def _resolve(path: Path) -> Path:
-    """Resolve once (macOS /var is /private/var): events, walks and records then agree."""
-    return resolved(path)
 
 
 def _holder(lock: WriterLock) -> int:

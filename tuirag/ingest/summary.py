@@ -30,6 +30,11 @@ class Progress:
     total: int
     since: float  # when this pass started (epoch seconds)
 
+    def describe(self) -> str:
+        """`parsing 12 of 40 files`, `embedding 1,200 of 5,000 chunks`."""
+        unit = "files" if self.phase == "parsing" else "chunks"
+        return f"{self.phase} {self.done:,} of {self.total:,} {unit}"
+
     @property
     def alive(self) -> bool:
         try:

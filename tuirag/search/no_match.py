@@ -71,10 +71,7 @@ def _writer_progress(index_folder: Path, pid: int) -> str:
 
     known = summary.read(index_folder)
     progress = known.progress if known is not None else None
-    if progress is None or progress.pid != pid:
-        return ""
-    unit = "files" if progress.phase == "parsing" else "chunks"
-    return f"{progress.phase} {progress.done:,} of {progress.total:,} {unit}"
+    return progress.describe() if progress is not None and progress.pid == pid else ""
 
 
 def _writer(lock_file: Path) -> int | None:

@@ -37,9 +37,6 @@ class SearchResult:
     notes: list[str] = field(default_factory=list)
 
 
-FUSIONS = ("rrf", "relative")
-
-
 class Retriever:
     def __init__(
         self,
