@@ -7,7 +7,6 @@ renderer's output for the defaults (a test keeps them in step).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -137,6 +136,21 @@ def write(path: Path, settings: Settings) -> None:
     tmp.replace(path)
 
 
+def destination(settings: Settings) -> Path:
+    """Where `settings` are saved: the file they came from, else the default config file."""
+    from tuirag import paths
+
+    return settings.source or paths.config_file()
+
+
+def save(settings: Settings) -> Path:
+    """Write `settings` to their `destination` (atomically); they now come from there."""
+    path = destination(settings)
+    write(path, settings)
+    settings.source = path
+    return path
+
+
 def add_folders(settings: Settings, folders: Iterable[Path]) -> tuple[list[Path], Path]:
     """Add the folders not yet covered by index.folders and save the config.
 
@@ -145,14 +159,12 @@ def add_folders(settings: Settings, folders: Iterable[Path]) -> tuple[list[Path]
     """
     from tuirag import paths
 
-    listed = [Path(os.path.abspath(os.path.expanduser(f))) for f in settings.index.folders]
+    listed = [paths.absolute(f) for f in settings.index.folders]
     added: list[Path] = []
     for folder in folders:
         if folder.is_dir() and not paths.within(folder, [*listed, *added]):
             added.append(folder)
-    path = settings.source or paths.config_file()
-    if added:
-        settings.index.folders += [str(f) for f in added]
-        write(path, settings)
-        settings.source = path
-    return added, path
+    if not added:
+        return added, destination(settings)
+    settings.index.folders += [str(f) for f in added]
+    return added, save(settings)

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuirag import config_file, paths
+from tuirag import config_file
 from tuirag.config import Settings
 from tuirag.errors import UserError
 from tuirag.paths import absolute
@@ -39,13 +39,11 @@ class Folders:
         return roots + [p for p in self.extra if p not in roots]
 
     def config_path(self) -> Path:
-        return self.settings.source or paths.config_file()
+        return config_file.destination(self.settings)
 
     def save_settings(self) -> None:
         """Write settings changed in the app back to the config file (atomically)."""
-        path = self.config_path()
-        config_file.write(path, self.settings)
-        self.settings.source = path
+        config_file.save(self.settings)
 
     def add(self, folder: Path) -> str:
         """Watch one more folder and save it in the config; UserError if it is not a folder.
