@@ -487,8 +487,7 @@ class DeferredEmbedder:
         """Drop the whole model (tokenizer copies too: 9 MiB more than its release())."""
         with self._lock:
             if self._model is not None:
-                self._model.release()
-                self._model = None
+                self._model = None  # its session and tokenizers go with it
                 gc.collect()
                 release_free_memory()
 
