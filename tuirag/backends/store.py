@@ -354,10 +354,9 @@ class Store:
     def add_chunks(self, rows: list[dict[str, Any]]) -> None:
         if rows:
             self.chunks.add(pa.Table.from_pylist(rows, schema=chunks_schema(self.dim)))
-            if not self.has_fts():
-                # keyword first: the first batch is findable at once, not after the whole
-                # pass; the text index covers rows added later until optimize() merges them
-                self.chunks.create_index("search_text", config=FTS(with_position=False))
+            # keyword first: the first batch is findable at once, not after the whole
+            # pass; the text index covers rows added later until optimize() merges them
+            self._ensure_fts()
 
     def vectors_for(self, text_hashes: Sequence[str]) -> dict[str, np.ndarray]:
         """Vectors already stored for these chunk texts, so edits and renames reuse them."""
@@ -496,9 +495,8 @@ class Store:
         """
         rows = self.count()
         if rows:
-            indices = {idx.name for idx in self.chunks.list_indices()}
-            if not any("search_text" in name for name in indices):
-                self.chunks.create_index("search_text", config=FTS(with_position=False))
+            self._ensure_fts()
+            indices = [idx.name for idx in self._indices()]
             # B-tree indexes keep per-file deletes and vector reuse off full scans
             for column in ("path_key", "text_hash"):
                 if not any(column in name for name in indices):
@@ -537,12 +535,16 @@ class Store:
     def disk_bytes(self) -> int:
         return folder_bytes(self.folder)
 
+    def _indices(self) -> list[Any]:
+        """The chunks table's indexes (LanceDB IndexConfig), listed once per version."""
+        return list(self._per_version("indices", lambda: list(self.chunks.list_indices())))
+
     def has_fts(self) -> bool:
-        return bool(
-            self._per_version(
-                "fts", lambda: any("search_text" in i.name for i in self.chunks.list_indices())
-            )
-        )
+        return any("search_text" in i.name for i in self._indices())
+
+    def _ensure_fts(self) -> None:
+        if not self.has_fts():
+            self.chunks.create_index("search_text", config=FTS(with_position=False))
 
     # ---- search ---------------------------------------------------------
 
@@ -550,7 +552,7 @@ class Store:
         """Rows the ANN index covers (rows still without a vector too), 0 without one."""
 
         def count() -> int:
-            index = next((i for i in self.chunks.list_indices() if "vector" in i.name), None)
+            index = next((i for i in self._indices() if "vector" in i.name), None)
             return (index.num_indexed_rows or self.count()) if index else 0
 
         return int(self._per_version("indexed", count))
