@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from tuirag.screens.bindings import bind, focus_keys
-from tuirag.screens.common import add_folder, export_session
+from tuirag.screens.common import add_folder, export_session, open_preview
 from tuirag.screens.prompt import PromptScreen
 from tuirag.sessions import Session, Turn
 from tuirag.widgets.conversation import Conversation
@@ -326,10 +326,5 @@ class ChatScreen(Screen[None]):
         self.query_one("#conversation", VerticalScroll).scroll_to_widget(view, animate=False)
 
     def on_sources_list_open(self, message: SourcesList.Open) -> None:
-        from tuirag.screens.preview import PreviewScreen  # on demand: not in the first frame
-
         hit = message.hit
-        title = short_path(hit.path, self.app.folders.roots()) + (
-            f"  {hit.locator}" if hit.locator else ""
-        )
-        self.app.push_screen(PreviewScreen(hit, title))
+        open_preview(self.app, hit, short_path(hit.path, self.app.folders.roots()))

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.command import Hit, Hits, Provider
 
+from tuirag.screens.common import open_preview
 from tuirag.widgets.safe import short_path, untrusted
 
 if TYPE_CHECKING:
     from tuirag.app import TuiragApp
-    from tuirag.types import Hit as Passage
 
 MIN_CHARS = 3  # shorter queries match commands only
 PASSAGES = 5
@@ -52,12 +52,6 @@ class FileSearch(Provider):
             yield Hit(
                 SCORE - rank * 0.01,
                 label,
-                partial(self._open, passage, where),
+                partial(open_preview, self.app, passage, where),
                 text=f"{where} {passage.locator}",
             )
-
-    def _open(self, passage: Passage, where: str) -> None:
-        from tuirag.screens.preview import PreviewScreen
-
-        title = where + (f"  {passage.locator}" if passage.locator else "")
-        self.app.push_screen(PreviewScreen(passage, title))
