@@ -14,10 +14,28 @@ class IndexBusy(Exception):
     """Another process holds the writer lock."""
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether process `pid` runs (another user's counts: it cannot be signalled, but is)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # PermissionError: alive, another user's
+        return True
+    return True
+
+
 class WriterLock:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "writer.lock"
         self._fd: int | None = None
+
+    def holder(self) -> int:
+        """The pid the writing process left in the lock file (0 if none or unreadable)."""
+        try:
+            return int(self.path.read_text().strip() or 0)
+        except (OSError, ValueError):
+            return 0
 
     def acquire(self) -> None:
         try:

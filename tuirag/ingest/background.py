@@ -242,7 +242,7 @@ class BackgroundIndexer:
             try:
                 lock.acquire()
             except IndexBusy:
-                holder = _holder(lock)
+                holder = lock.holder()
                 if holder != self.writer_pid:
                     self.writer_pid = holder
                     who = f"pid {holder}" if holder else "another process"
@@ -490,11 +490,3 @@ class BackgroundIndexer:
             watchstate.write(self.store.folder, modes)
         except OSError:
             log.debug("cannot write watch state", exc_info=True)
-
-
-def _holder(lock: WriterLock) -> int:
-    """The writing process's pid from the lock file (0 if unreadable)."""
-    try:
-        return int(lock.path.read_text().strip())
-    except (OSError, ValueError):
-        return 0

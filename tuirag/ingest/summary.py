@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tuirag.backends.lock import pid_alive
+
 if TYPE_CHECKING:
     from tuirag.backends.store import Store
 
@@ -37,13 +39,7 @@ class Progress:
 
     @property
     def alive(self) -> bool:
-        try:
-            os.kill(self.pid, 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, OSError):
-            return True
-        return True
+        return pid_alive(self.pid)
 
 
 @dataclass

@@ -12,6 +12,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from tuirag.backends.lock import pid_alive
+
 FILE = "watch.json"
 
 
@@ -29,14 +31,10 @@ def read(index_folder: Path) -> dict[str, Any] | None:
     """The live watcher's state, or None when no watcher runs on this index."""
     try:
         state = json.loads((index_folder / FILE).read_text())
-        os.kill(int(state["pid"]), 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return state  # alive, another user's process
+        pid = int(state["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return state
+    return state if pid_alive(pid) else None
 
 
 def polled(state: dict[str, Any] | None) -> dict[str, str]:

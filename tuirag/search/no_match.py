@@ -74,23 +74,6 @@ def _writer_progress(index_folder: Path, pid: int) -> str:
     return progress.describe() if progress is not None and progress.pid == pid else ""
 
 
-def _writer(lock_file: Path) -> int | None:
-    """The pid of another live process holding the writer lock (it writes its pid there)."""
-    try:
-        pid = int(lock_file.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return None
-    if not pid or pid == os.getpid():
-        return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass  # alive, another user's
-    return pid
-
-
 def _progress(state: IndexState) -> str:
     if state.indexing is not None:
         done, total = state.indexing
@@ -166,10 +149,12 @@ def no_match_message(
 def filler(store: Store) -> int | None:
     """The pid of another process that may be filling this index: it holds the writer
     lock, and is not a watcher (the app, `tuirag watch`) with no folder to index."""
-    from tuirag.backends.lock import WriterLock
+    from tuirag.backends.lock import WriterLock, pid_alive
     from tuirag.ingest import watchstate
 
-    pid = _writer(WriterLock(store.folder).path)
+    pid = WriterLock(store.folder).holder()
+    if not pid or pid == os.getpid() or not pid_alive(pid):
+        return None
     if pid is None:
         return None
     watching = watchstate.read(store.folder)
