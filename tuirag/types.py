@@ -82,6 +82,11 @@ class Hit:
             parts.append(self.heading)
         return ", ".join(parts)
 
+    @property
+    def section(self) -> str:
+        """The heading path when it says more than the locator (which may be the heading)."""
+        return self.heading if self.heading != self.locator else ""
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "path": self.path,

@@ -212,8 +212,8 @@ def _source_line(n: int, hit: Hit, is_cited: bool = True) -> Text:
     )
     if hit.locator:
         line += name_text(f"  {hit.locator}", style="cyan" if is_cited else "dim")
-    if hit.heading and hit.heading != hit.locator:
-        line += name_text(f"  {short_path(safe_name(hit.heading), 60)}", style="dim italic")
+    if hit.section:
+        line += name_text(f"  {short_path(safe_name(hit.section), 60)}", style="dim italic")
     if not is_cited:
         line += Text("  (not cited)", style="dim")
     return line

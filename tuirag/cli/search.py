@@ -66,8 +66,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for n, hit in enumerate(result.hits, 1):
         out.print(format_hit(n, hit))
-        if hit.heading and hit.heading != hit.locator:
-            shown = short_path(safe_name(hit.heading), max(20, out.width - 4))
+        if hit.section:
+            shown = short_path(safe_name(hit.section), max(20, out.width - 4))
             out.print(Text(f"    {shown}", style="dim italic"))
         out.print(Text(indent(hit.text), style="default"))
         out.print()
