@@ -104,13 +104,13 @@ async def test_passages_kept_from_the_model_are_listed_after_the_sources(
     """Like `tuirag ask`'s note: the gate's left-out passages are shown, dimmed, and open."""
     ollama_server.reply = "Run make frobnicate [1]."
     app = make_app(settings, indexed_services(settings, embedder, folder))
-    async with app.run_test(size=(100, 30)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         view = await _ask(pilot, "How do I install the frobnicator?")
         chat = _chat(app)
         await wait_until(pilot, lambda: view.turn.answer and not chat.generating, what="answer")
         assert [Path(h.path).name for h in view.turn.left_out] == ["garden.md"]
         shown = screen_text(app)
-        assert "Weak, not sent to the model:" in shown
+        assert "Weak matches, not sent:" in shown
         assert "[2] docs/garden.md" in shown
         sources = chat.query_one("#sources", SourcesList)
         sources.focus()

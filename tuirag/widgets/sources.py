@@ -66,7 +66,7 @@ class SourcesList(OptionList):
         if hits and note:
             self._add_note(note)
         if left_out:
-            self._add_note("Weak, not sent to the model:")  # below answer.min_score
+            self._add_note("Weak matches, not sent:")  # below answer.min_score: fits at 80 columns
             for i, hit in enumerate(left_out, len(hits) + 1):
                 label = source_label(i, hit, roots, width)
                 label.stylize("dim")
