@@ -67,15 +67,6 @@ def test_batches_are_sized_by_tokens_and_keep_the_order(embedder) -> None:
     assert np.allclose(together, alone, atol=1e-3)
 
 
-def test_a_released_model_reloads_when_next_needed(tmp_path: Path) -> None:
-    settings = Settings()
-    embedder = make_embedder(settings.embedder, settings.ollama, tmp_path)
-    before = embedder.embed_documents(["The router supports 5 GHz wifi."])
-    embedder.release()  # what an idle `tuirag watch` does
-    after = embedder.embed_documents(["The router supports 5 GHz wifi."])
-    assert np.allclose(before, after, atol=1e-5)
-
-
 def test_an_index_keeps_what_sizes_chunks_so_the_model_loads_only_to_embed(
     settings: Settings,
 ) -> None:
@@ -96,8 +87,6 @@ def test_an_index_keeps_what_sizes_chunks_so_the_model_loads_only_to_embed(
         assert later.tokenizer.encode(text).ids == loaded.tokenizer.encode(text).ids
     assert later._model is None  # nothing embedded yet
     assert np.allclose(later.embed_documents(texts), loaded.embed_documents(texts), atol=1e-5)
-    later.release()  # an idle `tuirag watch`: the whole model goes, and comes back
-    assert later._model is None
     assert np.allclose(later.embed_query("wifi"), loaded.embed_query("wifi"), atol=1e-5)
 
 

@@ -9,8 +9,6 @@ into the data dir, with the hub's progress bar, and used offline after that.
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import hashlib
 import os
 import re
@@ -66,10 +64,6 @@ class Embedder(Protocol):
 
     def load(self) -> None:
         """Load the model now if it is not (the app does: its first question is quick)."""
-        ...
-
-    def release(self) -> None:
-        """Free what the model holds until it is next needed."""
         ...
 
 
@@ -212,14 +206,6 @@ class FastEmbedEmbedder:
             self._model = self._load()
         return self._model
 
-    def release(self) -> None:
-        """Free the ONNX session (about 150 MB) until the next embedding reloads it
-        (a second or two): an idle `tuirag watch` then holds little memory."""
-        if self._model is not None:
-            self._model = None
-            gc.collect()
-            release_free_memory()
-
 
 def _no_spinning_threads() -> None:
     """ONNX Runtime's worker threads spin-wait between runs by default. With small
@@ -238,12 +224,6 @@ def _no_spinning_threads() -> None:
 
     with_no_spinning.no_spinning = True  # type: ignore[attr-defined]
     OnnxModel.add_extra_session_options = staticmethod(with_no_spinning)  # type: ignore[method-assign,assignment]
-
-
-def release_free_memory() -> None:
-    """Hand freed heap back to the OS (glibc keeps it otherwise); no-op elsewhere."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def token_batches(
@@ -408,9 +388,6 @@ class OllamaEmbedder:
     def load(self) -> None:
         """Nothing to load here: the model lives in the Ollama daemon."""
 
-    def release(self) -> None:
-        """Nothing to free here: the model lives in the Ollama daemon."""
-
 
 TOKENIZER_FILE = "tokenizer.json"  # in an index folder: its model's tokenizer, cut at its limit
 
@@ -482,14 +459,6 @@ class DeferredEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.model().embed_query(text)
-
-    def release(self) -> None:
-        """Drop the whole model (tokenizer copies too: 9 MiB more than its release())."""
-        with self._lock:
-            if self._model is not None:
-                self._model = None  # its session and tokenizers go with it
-                gc.collect()
-                release_free_memory()
 
 
 def make_embedder(settings: EmbedderSettings, ollama: OllamaSettings, cache_dir: Path) -> Embedder:

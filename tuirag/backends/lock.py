@@ -14,6 +14,21 @@ class IndexBusy(Exception):
     """Another process holds the writer lock."""
 
 
+_writing_for: int | None = None
+
+
+def write_for(pid: int) -> None:
+    """This process writes under the lock process `pid` holds (the indexer `tuirag watch`
+    starts inherits its supervisor's lock): others should see `pid` as the writer."""
+    global _writing_for
+    _writing_for = pid
+
+
+def writer_pid() -> int:
+    """The pid this process writes as: its own, or the supervisor's it writes for."""
+    return _writing_for or os.getpid()
+
+
 def pid_alive(pid: int) -> bool:
     """Whether process `pid` runs (another user's counts: it cannot be signalled, but is)."""
     try:
@@ -29,6 +44,12 @@ class WriterLock:
     def __init__(self, folder: Path) -> None:
         self.path = folder / "writer.lock"
         self._fd: int | None = None
+
+    @property
+    def fd(self) -> int | None:
+        """The open lock file while held (a child process that inherits it keeps the
+        lock held until both have closed it)."""
+        return self._fd
 
     def holder(self) -> int:
         """The pid the writing process left in the lock file (0 if none or unreadable)."""

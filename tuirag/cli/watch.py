@@ -7,19 +7,21 @@ exits.
 
 Follows its config file: a change to index.folders (an edit, or the app adding a
 folder) is applied within about a second, or at once on SIGHUP; see config_follow.
+
+Runs as a lean supervisor (observers and the writer lock, ~25 MiB) that starts an
+indexing process when something changes and lets it end after 30 s idle; see
+tuirag.ingest.supervisor. `--worker FD` (hidden) is that process: cli/watch_worker.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import sys
 import threading
 import time
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.text import Text
@@ -31,17 +33,14 @@ from tuirag.errors import UserError
 from tuirag.ingest import watchstate
 from tuirag.ingest.config_follow import ConfigFollower
 from tuirag.ingest.events import Done, Embedding, Idle, IndexEvent, Notice, Stopped
+from tuirag.ingest.supervisor import Supervisor
 from tuirag.paths import resolved
 from tuirag.privacy import remote_notices
-
-if TYPE_CHECKING:
-    from tuirag.ingest.background import BackgroundIndexer
-    from tuirag.services import Services
+from tuirag.services import Services
 
 STYLES = {"indexed": "green", "removed": "cyan", "failed": "red", "skipped": "yellow"}
 LEVELS = {"info": "dim", "warning": "yellow", "error": "bold red"}
 STOP_WAIT_S = 20.0  # systemd waits 90 s before SIGKILL
-RELEASE_MODEL_S = 30.0  # idle this long, the embedding model is freed (reloads in ~1 s)
 RELOAD = [signal.SIGHUP] if hasattr(signal, "SIGHUP") else []  # no SIGHUP on Windows
 
 
@@ -50,6 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "paths", nargs="*", type=Path, help="more folders to watch, whatever the config says"
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="log only problems")
+    parser.add_argument("--worker", type=int, metavar="FD", help=argparse.SUPPRESS)
     parser.epilog = (
         "The config file is followed: folders added to or removed from index.folders "
         "(by an editor or the app) are watched or forgotten within a second; "
@@ -59,7 +59,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.worker is not None:
+        from tuirag.cli import watch_worker
 
+        return watch_worker.run(args)
     svc = services(args)
     extra = [p.expanduser() for p in args.paths]
     not_dirs = [str(p) for p in extra if not p.is_dir()]
@@ -71,14 +74,13 @@ def run(args: argparse.Namespace) -> int:
             "no folders to watch: pass some (`tuirag watch ~/docs`) "
             "or set index.folders in the config"
         )
-    out = console()
-    log = _Log(out, args.quiet)
+    log = WatchLog(console(), args.quiet)
     for line in remote_notices(svc.settings, answers=False):
         log.line(name_text(f"note: {line}", style="yellow"))
-    store = svc.store  # a broken index or missing model fails here, as one line
-    watching = f"watching {', '.join(map(str, folders))}; index {store.folder}"
-    log.line(name_text(watching, style="dim"))
-    indexer = svc.background_indexer(folders, log, release_model_s=RELEASE_MODEL_S)
+    worker = [sys.executable, "-m", "tuirag", "watch", *(["--quiet"] if args.quiet else [])]
+    indexer = Supervisor(
+        svc.settings, folders, svc.rules, log, [*worker, "--worker"], svc.index_folder()
+    )
     follower = ConfigFollower(paths.config_file(getattr(args, "config", None)), svc.settings, extra)
     wake = threading.Event()
     received: set[int] = set()
@@ -102,21 +104,14 @@ def run(args: argparse.Namespace) -> int:
         for s, handler in previous.items():
             signal.signal(s, handler)
         finished = indexer.stop(STOP_WAIT_S)
-    code = 0 if signal.SIGTERM in received or not log.died else 1
-    if not finished:
-        # A native call (ONNX Runtime, a parser) still runs on the indexing thread;
-        # a normal exit would tear its C++ threads down under it and abort (exit 134).
-        # Nothing of that batch is written, so leaving now loses nothing.
-        log.line(Text("stopped mid-batch; the next start indexes the rest", style="dim"))
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(code)
-    log.line(Text("stopped", style="dim"))
+    failed = indexer.exit_code or (1 if log.died else 0)
+    code = 0 if signal.SIGTERM in received else failed
+    log.line(Text("stopped" if finished else "stopped; the indexer may still run", style="dim"))
     return code
 
 
 def _follow(
-    follower: ConfigFollower, svc: Services, indexer: BackgroundIndexer, log: _Log, force: bool
+    follower: ConfigFollower, svc: Services, indexer: Supervisor, log: WatchLog, force: bool
 ) -> None:
     """Apply a changed config file: folders now, other settings at the next start."""
     try:
@@ -140,7 +135,7 @@ def _follow(
         log.line(Text(f"restart tuirag watch to apply {', '.join(change.restart)}", style="yellow"))
 
 
-class _Log:
+class WatchLog:
     """Index events as log lines; called on the indexing thread."""
 
     def __init__(self, out: Console, quiet: bool) -> None:

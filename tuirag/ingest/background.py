@@ -8,6 +8,8 @@ The API the TUI and `tuirag watch` use::
     bg.remove_folder(path, forget=True)   # stop watching it (and drop its files)
     bg.reindex()                    # a reconcile scan of every folder now; reindex(path): one
     bg.reindex(path, force=True)    # parse every file again, changed or not (vectors reused)
+    bg.enqueue(path, kind)          # a change hint (from the watcher, or a supervisor)
+    bg.finish()                     # index what is queued and every missing vector, then end
     bg.pending                      # paths waiting in the queue
     bg.writer_pid                   # None while this process writes; else the pid that does
     bg.running                      # False once stopped (or after a fatal error, announced)
@@ -16,6 +18,12 @@ The API the TUI and `tuirag watch` use::
 Settings used: [watch] debounce_ms, max_wait_ms, max_pending, reconcile_minutes,
 poll_folders, poll_interval_s; [index] rules and the indexer come from the two
 factories it is given (`Services.background_indexer` passes its own).
+
+Under `tuirag watch` (supervised=True) the thread runs in the indexing process the
+watch supervisor starts (tuirag.ingest.supervisor): no observers, no lock and no
+startup scan of its own, since the supervisor holds the lock, watches the folders and
+sends hints, folder changes and rescans; `on_idle` is called once it has been idle
+`idle_s` seconds (the supervisor then asks it to finish).
 
 `listener` receives `tuirag.ingest.events` (Queued, Indexing, Done, Idle, Notice,
 and Stopped when a fatal error ends indexing) on
@@ -105,7 +113,9 @@ class BackgroundIndexer:
         supervise_s: float = 2.0,
         refresh_s: float = 2.0,
         watcher_factory: type[Watcher] = Watcher,
-        release_model_s: float | None = None,
+        supervised: bool = False,
+        idle_s: float | None = None,
+        on_idle: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
         self.watch = watch
@@ -120,9 +130,9 @@ class BackgroundIndexer:
         self.supervise_s = supervise_s
         self.refresh_s = refresh_s
         self.watcher_factory = watcher_factory
-        # `tuirag watch` frees the embedding model after this long idle (the app keeps
-        # it: its searches embed questions)
-        self.release_model_s = release_model_s
+        self.supervised = supervised
+        self.idle_s = idle_s
+        self.on_idle = on_idle
         self.reconcile_s = watch.reconcile_minutes * 60
         self._queue = ChangeQueue(
             watch.debounce_ms / 1000, watch.max_wait_ms / 1000, watch.max_pending
@@ -131,6 +141,7 @@ class BackgroundIndexer:
         self._cond = threading.Condition()
         self._commands: deque[_Command] = deque()
         self._stopping = False
+        self._finishing = False
         self._thread: threading.Thread | None = None
         self._indexer: Indexer | None = None
         self._watcher: Watcher | None = None
@@ -157,6 +168,13 @@ class BackgroundIndexer:
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout)
         return not self.running
+
+    def finish(self) -> None:
+        """End once every queued path, command and missing vector is done (and the
+        small commits are compacted); `running` turns False then."""
+        with self._cond:
+            self._finishing = True
+            self._cond.notify_all()
 
     @property
     def running(self) -> bool:
@@ -203,6 +221,10 @@ class BackgroundIndexer:
         lock: WriterLock | None = None
         writing = False
         try:
+            if self.supervised:
+                self._indexer = self._new_indexer()
+                self._loop()
+                return
             lock = WriterLock(self.store.folder)
             self._become_writer(lock)
             writing = True
@@ -273,11 +295,13 @@ class BackgroundIndexer:
 
     def _loop(self) -> None:
         now = time.monotonic()
-        next_reconcile = now + self.reconcile_s if self.reconcile_s > 0 else float("inf")
-        next_supervise = now + self.supervise_s
+        never = float("inf")  # a supervised thread: the supervisor watches and reconciles
+        periodic = self.reconcile_s > 0 and not self.supervised
+        next_reconcile = now + self.reconcile_s if periodic else never
+        next_supervise = never if self.supervised else now + self.supervise_s
         optimize_after = now
         cleanup_at = float("inf")
-        release_at = now + (self.release_model_s or float("inf"))  # an idle model is freed
+        idle_at = now + (self.idle_s or float("inf"))
         while True:
             with self._cond:
                 while True:
@@ -287,16 +311,16 @@ class BackgroundIndexer:
                     timers = [next_reconcile, next_supervise]
                     if self._dirty and not len(self._queue):
                         timers.append(optimize_after)
-                    timers += [cleanup_at, release_at]
-                    if self._unembedded and not len(self._queue):
-                        timers.append(now)  # vectors to fill in: no sleeping
+                    timers += [cleanup_at, idle_at]
+                    if (self._unembedded or self._finishing) and not len(self._queue):
+                        timers.append(now)  # vectors to fill in, or the end: no sleeping
                     due_in = self._queue.next_due_in(now)
                     if due_in is not None:
                         timers.append(now + due_in)
                     wake = min(timers)
                     if self._commands or self._queue.has_news or wake <= now:
                         break
-                    self._cond.wait(wake - now)
+                    self._cond.wait(wake - now if wake < never else None)
                 fresh = self._queue.take_fresh()
                 commands = list(self._commands)
                 self._commands.clear()
@@ -339,11 +363,16 @@ class BackgroundIndexer:
             if self._unembedded and not self.pending and not self._commands:
                 self._guarded(self._embed_batch, [])
                 worked = True
+            if self._finishing and not (self.pending or self._commands or self._unembedded):
+                if self._dirty:  # else the last small commits wait for the next start
+                    self._guarded(self._indexer_or_new().store.optimize, [])
+                return
             if worked:
-                release_at = now + (self.release_model_s or float("inf"))
-            elif now >= release_at:
-                release_at = float("inf")
-                self._indexer_or_new().embedder.release()
+                idle_at = now + (self.idle_s or float("inf"))
+            elif now >= idle_at:
+                idle_at = float("inf")
+                if self.on_idle is not None:
+                    self.on_idle()
 
     def _embed_batch(self) -> None:
         """Fill in one batch of missing vectors (newest files first), then yield to events."""
@@ -450,7 +479,6 @@ class BackgroundIndexer:
         self._publish(Idle(counts.files, counts.chunks, counts.embedded))
 
     def _run_command(self, command: _Command) -> None:
-        assert self._watcher is not None
         if command.name == "reindex":
             if command.path is None:
                 self._full_sync("requested", command.force)
@@ -462,15 +490,21 @@ class BackgroundIndexer:
             return
         path = command.path
         assert path is not None
-        if command.name == "add" and path not in self.folders:
-            self.folders.append(path)
-            self._rules_changed()
-            self._watcher.watch(path)
+        # A supervised thread may start with the folder list already changed (folders
+        # are its supervisor's when it starts): the scan or forget is done regardless.
+        if command.name == "add":
+            if path not in self.folders:
+                self.folders.append(path)
+                self._rules_changed()
+                if self._watcher is not None:
+                    self._watcher.watch(path)
             self.enqueue(str(path), "tree")
-        elif command.name == "remove" and path in self.folders:
-            self.folders.remove(path)
-            self._watcher.unwatch(path)
-            self._rules_changed()
+        elif command.name == "remove":
+            if path in self.folders:
+                self.folders.remove(path)
+                if self._watcher is not None:
+                    self._watcher.unwatch(path)
+                self._rules_changed()
             if command.forget and not within(path, self.folders):  # else still watched
                 # a still-watched folder inside the removed one keeps its files
                 self._done(self._indexer_or_new().forget(path, keep=self.folders))
@@ -478,8 +512,8 @@ class BackgroundIndexer:
 
     def _rules_changed(self) -> None:
         self._indexer = self._new_indexer()
-        assert self._watcher is not None
-        self._watcher.rules = self.new_rules(self.folders)
+        if self._watcher is not None:
+            self._watcher.rules = self.new_rules(self.folders)
 
     def _save_modes(self) -> None:
         """Tell `status`/`doctor` how folders are watched (only when that changed)."""

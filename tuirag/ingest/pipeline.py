@@ -12,7 +12,6 @@ that lets the next run repair a crash at any point (see `_flush`).
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +22,7 @@ import numpy as np
 
 from tuirag.backends.diskspace import space_is_low
 from tuirag.backends.embedder import Embedder
+from tuirag.backends.lock import writer_pid
 from tuirag.backends.store import FileRecord, NewChunk, Store, path_key
 from tuirag.credentials import secret_in_text
 from tuirag.ingest import summary
@@ -182,7 +182,7 @@ class Indexer:
         total = self.store.count()
         since = time.time()
         if waiting := self.store.count_pending():
-            pid = os.getpid()
+            pid = writer_pid()
             self._progress = summary.Progress(pid, "embedding", total - waiting, total, since)
             self.write_summary(throttle=max_batches is not None)
         # the order is read once: within this call only its own commits change the table
@@ -202,7 +202,7 @@ class Indexer:
             done += len(pending)
             batches += 1
             embedded = total - self.store.count_pending()
-            self._progress = summary.Progress(os.getpid(), "embedding", embedded, total, since)
+            self._progress = summary.Progress(writer_pid(), "embedding", embedded, total, since)
             self.write_summary(throttle=True)
             if progress:
                 progress(embedded, total)
@@ -280,7 +280,7 @@ class Indexer:
             for n, path in enumerate(found.files):
                 if on_file:
                     on_file(path)
-                self._progress = summary.Progress(os.getpid(), "parsing", n, total, since)
+                self._progress = summary.Progress(writer_pid(), "parsing", n, total, since)
                 self.write_summary(throttle=True)
                 yield from self._consider(path, records.get(str(path)), force)
             yield from self._flush()
