@@ -7,8 +7,10 @@ Parts (each in its own child process, so every peak RSS belongs to one job):
             every file is full-text searchable (keyword phase), then until every
             chunk has its vector, against the bare embedder on the same texts
   ingest    peak RSS of `tuirag ingest` on that folder (model, parser child excluded)
-  watch     RSS of `tuirag watch` over that index, idle for 45 s after its scan and vectors,
-            then idle 45 s after embedding one new file (the model loaded and freed)
+  watch     RSS of `tuirag watch` over that index (the watcher and any indexing process
+            it runs, summed), idle for 45 s after its scan and vectors; while it embeds
+            one new file; idle 45 s after that; and seconds from saving that file to its
+            "indexed" line (with nothing running: the indexing process starts first)
   noop      peak RSS and seconds of a no-op `tuirag ingest` over synthetic indexes of
             growing size (files on disk whose records match, random vectors): what a
             restart or periodic reconcile costs; the biggest is the 100k-file tree
@@ -112,6 +114,26 @@ def rss_mib(pid: int) -> float:
     return float("nan")
 
 
+def tree_rss_mib(pid: int) -> float:
+    """RSS of `pid` and its descendants (shared pages counted in each: an upper bound)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue
+    tree = {pid}
+    while grown := {p for p, parent in parents.items() if parent in tree} - tree:
+        tree |= grown
+    total = 0.0
+    for member in tree:
+        try:
+            total += rss_mib(member)
+        except OSError:
+            continue  # ended meanwhile
+    return total
+
+
 # ---- fresh: keyword first, vectors after ----------------------------------------
 
 
@@ -166,13 +188,17 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
         try:
             assert watch.stdout is not None
             wait_until_embedded(watch.stdout, files)
-            time.sleep(45)  # idle: nothing changes (tuirag watch frees the model after 30 s)
-            idle = rss_mib(watch.pid)
-            # then a new file: the model loads to embed it, and is freed again when idle
+            time.sleep(45)  # idle: nothing changes (the indexing process ends after 30 s)
+            idle = tree_rss_mib(watch.pid)
+            # then a new file: indexed and embedded, then idle again
+            saved = time.perf_counter()
             (docs / "new.md").write_text("# New\n\nA quokka note the watcher embeds.\n")
+            next(line for line in watch.stdout if "indexed " in line and "new.md" in line)
+            change_s = time.perf_counter() - saved
             wait_until_embedded(watch.stdout, files + 1)
+            busy = tree_rss_mib(watch.pid)
             time.sleep(45)
-            idle_after = rss_mib(watch.pid)
+            idle_after = tree_rss_mib(watch.pid)
         finally:
             watch.terminate()
             watch.wait(30)
@@ -183,7 +209,9 @@ def part_memory(python: str, files: int, label: str) -> dict[str, Any]:
             "noop_s": noop_s,
             "noop_peak_mib": noop_peak,
             "watch_idle_mib": idle,
+            "watch_busy_mib": busy,
             "watch_idle_after_embed_mib": idle_after,
+            "watch_change_s": change_s,
         }
 
 
@@ -477,10 +505,11 @@ def main() -> int:
         common.report(
             f"Memory, MiB ({files} new files)",
             ["round", "load", "checkout", "ingest s", "ingest peak", "no-op ingest s",
-             "no-op ingest peak", "idle watch RSS", "idle watch RSS after embedding"],
+             "no-op ingest peak", "idle watch RSS", "watch RSS embedding",
+             "idle watch RSS after embedding", "save to indexed s"],
             [[r["round"], r["load"], r["checkout"], r["ingest_s"], r["ingest_peak_mib"],
-              r["noop_s"], r["noop_peak_mib"], r["watch_idle_mib"],
-              r["watch_idle_after_embed_mib"]] for r in runs],
+              r["noop_s"], r["noop_peak_mib"], r["watch_idle_mib"], r["watch_busy_mib"],
+              r["watch_idle_after_embed_mib"], r["watch_change_s"]] for r in runs],
         )  # fmt: skip
     if "noop" in args.parts:
         runs = [in_child("noop", files=n, per_file=c) for n, c in noop_sizes]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -145,3 +148,58 @@ def settle(bg: BackgroundIndexer, recorder: Recorder, timeout: float = 30.0) -> 
         return bg.pending == 0 and bool(events) and isinstance(events[-1], Idle)
 
     wait_until(quiet, timeout, "the indexer to go idle")
+
+
+class Daemon:
+    """`python -m tuirag watch DIR` with its log lines collected as they come."""
+
+    def __init__(self, config: Path, folder: Path) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "500"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tuirag", "--config", str(config), "watch", str(folder)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=env,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def logged(self, *words: str) -> list[str]:
+        return [line for line in list(self.lines) if all(w in line for w in words)]
+
+    def wait_logged(self, *words: str, timeout: float = 60) -> list[str]:
+        def found() -> list[str]:
+            assert self.proc.poll() is None or self.logged(*words), "\n".join(self.lines)
+            return self.logged(*words)
+
+        return wait_until(found, timeout, f"the daemon to log {words}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+
+    def worker(self) -> int | None:
+        """The pid of the indexing process the watcher runs now, if any."""
+        found = children(self.proc.pid)
+        return found[0] if found else None
+
+
+def children(pid: int) -> list[int]:
+    """The pids whose parent is `pid` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found

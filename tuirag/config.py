@@ -138,6 +138,7 @@ class WatchSettings:
     poll_folders: list[str] = field(default_factory=list)
     poll_interval_s: float = 5.0
     max_pending: int = 10000
+    indexer_idle_s: float = 30.0
 
 
 @dataclass
@@ -209,6 +210,7 @@ _RANGES: dict[tuple[str, str], tuple[float | None, float | None]] = {
     ("watch", "reconcile_minutes"): (0, None),
     ("watch", "poll_interval_s"): (0.1, None),
     ("watch", "max_pending"): (1, None),
+    ("watch", "indexer_idle_s"): (0, None),
     ("parsing", "timeout_s"): (1, None),
     ("parsing", "memory_mb"): (0, None),
 }

@@ -79,6 +79,7 @@ DOCS: dict[str, str] = {
     "watch.poll_folders": "Folders to poll instead of using OS events (network mounts).",
     "watch.poll_interval_s": "Seconds between polls of polled folders.",
     "watch.max_pending": "Most changed files queued at once; beyond it one full rescan replaces the queue.",
+    "watch.indexer_idle_s": "`tuirag watch` indexes in a second process that ends this long after its last work, leaving a ~25 MiB watcher; the next change starts it again in ~2 s. 0 = it stays.",
     "parsing": "Format plugins run in a child process; a file that exceeds these limits is stopped and reported.",
     "parsing.timeout_s": "Seconds one file may take to parse.",
     "parsing.memory_mb": "Address space (MB) the parsing process may use (RLIMIT_AS); 0 = no limit.",

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tests.watch_helpers import wait_until
 from tuirag.backends.store import Store
-from tuirag.cli.watch import _Log
+from tuirag.cli.watch import WatchLog
 from tuirag.ingest.background import BackgroundIndexer
 from tuirag.ingest.events import IndexEvent, Stopped
 from tuirag.ingest.pipeline import Indexer
@@ -34,7 +34,7 @@ def test_a_fatal_error_ends_indexing_with_a_stopped_event(services: Services, do
 
 def test_watch_exits_with_an_error_when_indexing_stopped() -> None:
     out = io.StringIO()
-    log = _Log(Console(file=out, width=200), quiet=True)
+    log = WatchLog(Console(file=out, width=200), quiet=True)
     log(Stopped("the disk is read-only"))
     assert log.died
     assert "background indexing stopped: the disk is read-only" in out.getvalue()

@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from tests.helpers import write
 from tests.watch_helpers import (
+    Daemon,
     assert_consistent,
     disk_files,
     fast_watch_settings,
@@ -36,43 +36,6 @@ CONFIG = """
 debounce_ms = 150
 reconcile_minutes = 0
 """
-
-
-class Daemon:
-    """`python -m tuirag watch DIR` with its log lines collected as they come."""
-
-    def __init__(self, config: Path, folder: Path) -> None:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "500"}
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tuirag", "--config", str(config), "watch", str(folder)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            env=env,
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def logged(self, *words: str) -> list[str]:
-        return [line for line in list(self.lines) if all(w in line for w in words)]
-
-    def wait_logged(self, *words: str, timeout: float = 60) -> list[str]:
-        def found() -> list[str]:
-            assert self.proc.poll() is None or self.logged(*words), "\n".join(self.lines)
-            return self.logged(*words)
-
-        return wait_until(found, timeout, f"the daemon to log {words}")
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(10)
 
 
 @pytest.fixture

@@ -149,6 +149,7 @@ class BackgroundIndexer:
         self._unembedded = True  # chunks may be waiting for vectors (checked on start)
         self._failures = 0
         self._modes: dict[str, str] | None = None
+        self._last_event: IndexEvent | None = None
         self.writer_pid: int | None = None
 
     # ---- the API -----------------------------------------------------------
@@ -210,6 +211,7 @@ class BackgroundIndexer:
             self._cond.notify_all()
 
     def _publish(self, event: IndexEvent) -> None:
+        self._last_event = event
         if self.listener is None:
             return
         try:
@@ -382,7 +384,7 @@ class BackgroundIndexer:
             self._dirty = True  # compact the small commits when idle
         else:
             self._unembedded = False
-            self._publish_idle()
+            self._publish_idle(repeat=False)  # not "up to date" twice when none was missing
 
     def _guarded(self, work: Callable[[], object], retry: list[tuple[str, Kind]]) -> None:
         """Run one step; on failure report it, back off, and queue its paths again."""
@@ -474,9 +476,11 @@ class BackgroundIndexer:
         scan(progress=step, on_plan=planned, on_file=taken)
         return count
 
-    def _publish_idle(self) -> None:
+    def _publish_idle(self, repeat: bool = True) -> None:
         counts = self._indexer_or_new().store.counts()
-        self._publish(Idle(counts.files, counts.chunks, counts.embedded))
+        idle = Idle(counts.files, counts.chunks, counts.embedded)
+        if repeat or idle != self._last_event:
+            self._publish(idle)
 
     def _run_command(self, command: _Command) -> None:
         if command.name == "reindex":

@@ -5,10 +5,10 @@ An idle watcher should hold little memory, but LanceDB holds ~150 MiB once impor
 and opened, and a module cannot be unloaded. So the supervisor (this class: watchdog
 observers, the writer lock, timers; no LanceDB, no model; ~25 MiB) is what stays,
 and the indexing runs in a worker process (`tuirag watch --worker FD`: a supervised
-BackgroundIndexer) that exits once it has been idle `idle_s` seconds::
+BackgroundIndexer) that exits once it has been idle `watch.indexer_idle_s` seconds::
 
     supervisor                          stdin ->   worker (BackgroundIndexer, supervised)
-    lock, observers, config, timers     <- fd FD   "idle" once idle for idle_s seconds
+    lock, observers, config, timers     <- fd FD   "idle" once idle indexer_idle_s
                                                    logs to the same stdout
 
 Messages to the worker are JSON lines: first {"do": "start", settings, folders, idle_s}
@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-IDLE_EXIT_S = 30.0  # a worker idle this long is asked to finish (the next starts in ~2 s)
 MAX_BACKOFF_S = 60.0
 Message = dict[str, Any]
 
@@ -76,7 +75,6 @@ class Supervisor:
         worker_command: list[str],
         index_folder: Path | None,
         *,
-        idle_s: float = IDLE_EXIT_S,
         supervise_s: float = 2.0,
         lock_retry_s: float = 2.0,
         watcher_factory: type[Watcher] = Watcher,
@@ -90,7 +88,6 @@ class Supervisor:
         self.listener = listener
         self.worker_command = worker_command  # the fd of the status pipe is appended
         self.index_folder = index_folder  # None: not opened with these settings yet
-        self.idle_s = idle_s
         self.supervise_s = supervise_s
         self.lock_retry_s = lock_retry_s
         self.watcher_factory = watcher_factory
@@ -99,7 +96,7 @@ class Supervisor:
         self._cond = threading.Condition()
         self._outbox: list[Message] = []
         self._stopping = False
-        self._idle = False  # the worker said it has been idle idle_s seconds
+        self._idle = False  # the worker said it has been idle indexer_idle_s seconds
         self._exited = False  # the worker process ended
         self._thread: threading.Thread | None = None
         self._watcher: Watcher | None = None
@@ -280,6 +277,9 @@ class Supervisor:
                         self.exit_code = code  # it failed and said why: the watch ends
                         return
                     if not asked:
+                        # Ctrl-C and `systemctl stop` signal both processes: when this
+                        # one is told to stop as well, the worker's end is no loss
+                        self._wait(1.0)
                         failures += 1
                         delay = min(MAX_BACKOFF_S, 2.0**failures)
                         how = f"signal {-code}" if code < 0 else "an unasked exit"
@@ -291,8 +291,8 @@ class Supervisor:
                             )
                         )
                         retry_at = time.monotonic() + delay
-                        with self._cond:
-                            self._outbox[:0] = [{"do": "reindex"}]
+                        with self._cond:  # what it may have missed, then what it was not sent
+                            self._outbox[:0] = [{"do": "reindex"}, *messages]
                         continue
                     failures = 0
                 if messages:
@@ -318,7 +318,8 @@ class Supervisor:
                 self._end(proc)
 
     def _start(self) -> Message:
-        return {"settings": config.to_dict(self.settings), "idle_s": self.idle_s}
+        idle_s = self.settings.watch.indexer_idle_s or None  # 0: the worker stays
+        return {"settings": config.to_dict(self.settings), "idle_s": idle_s}
 
     def _start_worker(self, start: Message, lock: WriterLock) -> subprocess.Popen[bytes]:
         assert lock.fd is not None
