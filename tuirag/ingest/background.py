@@ -72,6 +72,7 @@ from tuirag.ingest.events import (
     Notice,
     Queued,
     Stopped,
+    deliver,
 )
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.pipeline import Indexer, Interrupted
@@ -212,12 +213,7 @@ class BackgroundIndexer:
 
     def _publish(self, event: IndexEvent) -> None:
         self._last_event = event
-        if self.listener is None:
-            return
-        try:
-            self.listener(event)
-        except Exception:
-            log.exception("index event listener failed on %r", event)
+        deliver(self.listener, event)
 
     def _run(self) -> None:
         lock: WriterLock | None = None

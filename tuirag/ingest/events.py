@@ -6,6 +6,7 @@ event loop with `call_from_thread`, the CLI prints a log line.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -66,3 +67,14 @@ class Stopped:
 
 IndexEvent = Queued | Indexing | Done | Embedding | Idle | Notice | Stopped
 Listener = Callable[[IndexEvent], None]
+
+
+def deliver(listener: Listener | None, event: IndexEvent) -> None:
+    """Hand `event` to `listener`; what the listener raises is logged: it never stops
+    indexing or watching."""
+    if listener is None:
+        return
+    try:
+        listener(event)
+    except Exception:
+        logging.getLogger(__name__).exception("index event listener failed on %r", event)

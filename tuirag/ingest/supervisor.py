@@ -42,7 +42,7 @@ from typing import IO, TYPE_CHECKING, Any
 from tuirag import config
 from tuirag.backends.lock import IndexBusy, WriterLock
 from tuirag.ingest import watchstate
-from tuirag.ingest.events import IndexEvent, Notice, Stopped
+from tuirag.ingest.events import IndexEvent, Listener, Notice, Stopped, deliver
 from tuirag.ingest.ignore import IgnoreRules
 from tuirag.ingest.queue import Kind
 from tuirag.ingest.watcher import Watcher
@@ -71,7 +71,7 @@ class Supervisor:
         settings: config.Settings,
         folders: Iterable[Path],
         new_rules: Callable[[list[Path]], IgnoreRules],
-        listener: Callable[[IndexEvent], None],
+        listener: Listener,
         worker_command: list[str],
         index_folder: Path | None,
         *,
@@ -164,10 +164,7 @@ class Supervisor:
             self._cond.notify_all()
 
     def _publish(self, event: IndexEvent) -> None:
-        try:
-            self.listener(event)
-        except Exception:
-            log.exception("index event listener failed on %r", event)
+        deliver(self.listener, event)
 
     def _run(self) -> None:
         lock: WriterLock | None = None
