@@ -38,3 +38,27 @@ def test_watch_exits_with_an_error_when_indexing_stopped() -> None:
     log(Stopped("the disk is read-only"))
     assert log.died
     assert "background indexing stopped: the disk is read-only" in out.getvalue()
+
+
+def test_a_supervised_indexer_counts_a_hints_wait_and_finishes_when_asked(
+    services: Services, docs: Path
+) -> None:
+    from tests.watch_helpers import Recorder
+
+    watch = services.settings.watch
+    watch.debounce_ms = watch.max_wait_ms = 60_000  # a fresh hint would wait a minute
+    note = docs / "a.md"
+    note.write_text("# Harbour\n\nThe ferry leaves the harbour at dawn.\n")
+    rec = Recorder()
+    bg = services.background_indexer([docs], rec, supervised=True)
+    bg.start()
+    try:
+        # the supervisor saw this change 2 minutes ago (while a worker started)
+        bg.enqueue(str(note), "file", age=120)
+        wait_until(lambda: rec.outcomes("indexed", note), 30, "the aged hint to be indexed")
+        bg.finish()
+        wait_until(lambda: not bg.running, 60, "the indexer to finish")
+    finally:
+        bg.stop()
+    counts = services.store.counts()
+    assert (counts.files, counts.chunks, counts.embedded) == (1, 1, 1)  # vectors in first

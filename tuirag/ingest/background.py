@@ -198,10 +198,12 @@ class BackgroundIndexer:
         files again (after a plugin changed, or when the index is in doubt)."""
         self._command(_Command("reindex", resolved(folder) if folder else None, force=force))
 
-    def enqueue(self, path: str, kind: Kind = "file") -> None:
-        """A change hint (the watcher's handlers call this from their threads)."""
+    def enqueue(self, path: str, kind: Kind = "file", age: float = 0.0) -> None:
+        """A change hint (the watcher's handlers call this from their threads); `age`:
+        seconds since the change (a supervisor's hint waited while this process started,
+        and that wait counts towards the debounce)."""
         with self._cond:
-            self._queue.add(path, kind)
+            self._queue.add(path, kind, self._queue.clock() - max(0.0, age))
             self._cond.notify_all()
 
     # ---- the indexing thread -----------------------------------------------

@@ -12,11 +12,11 @@ BackgroundIndexer) that exits once it has been idle `watch.indexer_idle_s` secon
                                                    logs to the same stdout
 
 Messages to the worker are JSON lines: first {"do": "start", settings, folders, idle_s}
-(or "locate": open the index, say its folder, exit), then "hint" (path, kind), "add",
-"remove" (forget), "reindex" and "finish" (index what is queued and every missing
-vector, then exit). Its stdin closing without "finish" means the supervisor was
-killed: the worker exits at once, as a one-process watcher would have (every write is
-kill -9 safe).
+(or "locate": open the index, say its folder, exit), then "hint" (path, kind, and when:
+the wait for a worker to start counts towards the debounce), "add", "remove" (forget),
+"reindex" and "finish" (index what is queued and every missing vector, then exit).
+Its stdin closing without "finish" means the supervisor was killed: the worker exits
+at once, as a one-process watcher would have (every write is kill -9 safe).
 
 Kept from the one-process watcher: the lock file and watch.json name the supervisor's
 pid (what `status` and the app show; systemd's main pid); the worker inherits the
@@ -128,7 +128,7 @@ class Supervisor:
 
     def enqueue(self, path: str, kind: Kind = "file") -> None:
         """A change hint (the observers' threads call this)."""
-        self._send({"do": "hint", "path": path, "kind": kind})
+        self._send({"do": "hint", "path": path, "kind": kind, "at": time.time()})
 
     def add_folder(self, path: Path) -> None:
         path = resolved(path)
@@ -402,8 +402,8 @@ def serve(indexer: BackgroundIndexer, stream: IO[bytes]) -> bool:
     for line in stream:
         message = json.loads(line)
         match message["do"]:
-            case "hint":
-                indexer.enqueue(message["path"], message["kind"])
+            case "hint":  # its debounce counts from the change, not from its arrival here
+                indexer.enqueue(message["path"], message["kind"], time.time() - message["at"])
             case "add":
                 indexer.add_folder(Path(message["path"]))
             case "remove":
