@@ -151,12 +151,12 @@ def settle(bg: BackgroundIndexer, recorder: Recorder, timeout: float = 30.0) -> 
 
 
 class Daemon:
-    """`python -m tuirag watch DIR` with its log lines collected as they come."""
+    """`python -m tuirag watch [DIR...]` with its log lines collected as they come."""
 
-    def __init__(self, config: Path, folder: Path) -> None:
+    def __init__(self, config: Path, *folders: Path) -> None:
         env = {**os.environ, "PYTHONUNBUFFERED": "1", "COLUMNS": "500"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tuirag", "--config", str(config), "watch", str(folder)],
+            [sys.executable, "-m", "tuirag", "--config", str(config), "watch", *map(str, folders)],
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

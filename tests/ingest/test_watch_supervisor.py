@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,8 +26,10 @@ pytestmark = pytest.mark.timeout(240)
 HEAVY = ("_lancedb", "libarrow", "onnxruntime")
 
 
-def config(tmp_path: Path, idle_s: float) -> Path:
+def config(tmp_path: Path, idle_s: float, folders: list[Path] | None = None) -> Path:
     text = f"[watch]\ndebounce_ms = 150\nreconcile_minutes = 0\nindexer_idle_s = {idle_s}\n"
+    if folders is not None:
+        text += f"[index]\nfolders = {json.dumps([str(f) for f in folders])}\n"
     return write(tmp_path / "config.toml", text)
 
 
@@ -134,3 +137,27 @@ def test_a_lost_indexer_is_started_again_with_a_rescan(
     daemon.wait_logged("indexed", str(docs / "c.md"))
     assert search(cfg, "when are spring tides") == str(docs / "c.md")
     assert daemon.proc.poll() is None  # the watch itself carries on
+
+
+def test_a_folder_removed_while_the_indexer_is_lost_is_still_forgotten(
+    tmp_path: Path, daemons: list[Daemon], services: Services
+) -> None:
+    keep, drop = real_folder(tmp_path, "keep"), real_folder(tmp_path, "drop")
+    write(keep / "a.md", "# Harbour\n\nThe ferry leaves the harbour at dawn.\n")
+    write(drop / "b.md", "# Lighthouse\n\nThe lighthouse keeper polishes the lens.\n")
+    daemon = Daemon(config(tmp_path, 0, [keep, drop]))
+    daemons.append(daemon)
+    daemon.wait_logged("up to date: 2 files, 2 chunks")
+    worker = wait_until(daemon.worker, what="the indexing process")
+    os.kill(worker, signal.SIGSTOP)  # it cannot read what comes next
+    config(tmp_path, 0, [keep])  # the folder is removed from the config...
+    daemon.wait_logged("config reloaded: no longer watching", str(drop))
+    time.sleep(1)  # ...and the supervisor has written "remove" into the stopped pipe
+    os.kill(worker, signal.SIGKILL)  # the message dies with it
+    daemon.wait_logged("starting it again with a rescan")
+
+    def forgotten() -> bool:
+        services.store.refresh()
+        return set(services.store.file_records()) == {str(keep / "a.md")}
+
+    wait_until(forgotten, 60, "the removed folder's files to be forgotten")

@@ -102,6 +102,11 @@ class Supervisor:
         self._watcher: Watcher | None = None
         self._modes: dict[str, str] | None = None
         self._stop_timeout = 30.0
+        self._proc: subprocess.Popen[bytes] | None = None  # the worker, on this thread
+        self._finishing = False  # it was asked to finish
+        self._failures = 0  # lost workers in a row
+        self._retry_at = 0.0  # when a lost worker may be started again
+        self._folder_changes: list[Message] = []  # add/remove sent to this worker
 
     # ---- the API -----------------------------------------------------------
 
@@ -241,21 +246,18 @@ class Supervisor:
         reconcile_s = watch.reconcile_minutes * 60
         next_reconcile = now + reconcile_s if reconcile_s > 0 else float("inf")
         next_supervise = now + self.supervise_s
-        retry_at = 0.0  # when a lost worker may be started again
-        failures = 0
-        proc: subprocess.Popen[bytes] | None = None
-        finishing = False
         try:
             while True:
                 with self._cond:
                     while True:
                         now = time.monotonic()
                         wake = min(next_reconcile, next_supervise)
-                        can_send = self._outbox and not finishing and now >= retry_at
+                        waiting = self._outbox and not self._finishing
+                        can_send = waiting and now >= self._retry_at
                         if self._stopping or self._exited or self._idle or can_send:
                             break
-                        if self._outbox and not finishing:
-                            wake = min(wake, retry_at)
+                        if waiting:
+                            wake = min(wake, self._retry_at)
                         if wake <= now:
                             break
                         self._cond.wait(wake - now)
@@ -266,40 +268,15 @@ class Supervisor:
                     messages = self._outbox if can_send else []
                     if can_send:
                         self._outbox = []
-                if exited and proc is not None:
-                    code = proc.wait()
-                    asked, proc, finishing = finishing, None, False
-                    self.worker_pid = None
-                    if code > 0:
-                        self.exit_code = code  # it failed and said why: the watch ends
+                if exited and self._proc is not None:
+                    if not self._ended(messages):
                         return
-                    if not asked:
-                        # Ctrl-C and `systemctl stop` signal both processes: when this
-                        # one is told to stop as well, the worker's end is no loss
-                        self._wait(1.0)
-                        failures += 1
-                        delay = min(MAX_BACKOFF_S, 2.0**failures)
-                        how = f"signal {-code}" if code < 0 else "an unasked exit"
-                        self._publish(
-                            Notice(
-                                f"the indexing process ended ({how}); starting it again "
-                                f"with a rescan in {delay:.0f} s",
-                                "error",
-                            )
-                        )
-                        retry_at = time.monotonic() + delay
-                        with self._cond:  # what it may have missed, then what it was not sent
-                            self._outbox[:0] = [{"do": "reindex"}, *messages]
-                        continue
-                    failures = 0
+                    messages = []  # none went to a finishing worker; a lost one's wait
                 if messages:
-                    if proc is None:
-                        start = {"do": "start", "folders": [str(f) for f in self.folders]}
-                        proc = self._start_worker({**start, **self._start()}, lock)
-                    self._write(proc, messages)
-                elif idle and proc is not None and not finishing:
-                    self._write(proc, [{"do": "finish"}])
-                    finishing = True
+                    self._deliver(messages, lock)
+                elif idle and self._proc is not None and not self._finishing:
+                    self._write(self._proc, [{"do": "finish"}])
+                    self._finishing = True
                 now = time.monotonic()
                 if now >= next_supervise:
                     next_supervise = now + self.supervise_s
@@ -311,8 +288,46 @@ class Supervisor:
                     next_reconcile = now + reconcile_s
                     self.reindex()
         finally:
-            if proc is not None:
-                self._end(proc)
+            if self._proc is not None:
+                self._end(self._proc)
+
+    def _deliver(self, messages: list[Message], lock: WriterLock) -> None:
+        """Send messages to the worker, starting one if none runs."""
+        if self._proc is None:
+            start = {"do": "start", "folders": [str(f) for f in self.folders]}
+            self._proc = self._start_worker({**start, **self._start()}, lock)
+            self._folder_changes = []
+        self._folder_changes += [m for m in messages if m["do"] in ("add", "remove")]
+        self._write(self._proc, messages)
+
+    def _ended(self, unsent: list[Message]) -> bool:
+        """The worker process ended: fine when asked to finish; restarted with a rescan
+        when it was lost; False when it failed (it said why), which ends the watch."""
+        assert self._proc is not None
+        code = self._proc.wait()
+        asked, self._proc, self._finishing = self._finishing, None, False
+        self.worker_pid = None
+        if code > 0:
+            self.exit_code = code
+            return False
+        if asked:
+            self._failures = 0
+            return True
+        # Ctrl-C and `systemctl stop` signal both processes: when this one is told to
+        # stop as well, the worker's end is no loss
+        self._wait(1.0)
+        self._failures += 1
+        delay = min(MAX_BACKOFF_S, 2.0**self._failures)
+        how = f"signal {-code}" if code < 0 else "an unasked exit"
+        message = f"the indexing process ended ({how}); starting it again with a rescan"
+        self._publish(Notice(f"{message} in {delay:.0f} s", "error"))
+        self._retry_at = time.monotonic() + delay
+        # what it may have missed, the folder changes it may not have applied (they
+        # are idempotent), then what it was not sent
+        again = [{"do": "reindex"}, *self._folder_changes, *unsent]
+        with self._cond:
+            self._outbox[:0] = again
+        return True
 
     def _start(self) -> Message:
         idle_s = self.settings.watch.indexer_idle_s or None  # 0: the worker stays
