@@ -155,8 +155,6 @@ def filler(store: Store) -> int | None:
     pid = WriterLock(store.folder).holder()
     if not pid or pid == os.getpid() or not pid_alive(pid):
         return None
-    if pid is None:
-        return None
     watching = watchstate.read(store.folder)
     if watching is not None and watching.get("pid") == pid and not watching.get("folders"):
         return None
