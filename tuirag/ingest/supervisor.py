@@ -107,6 +107,10 @@ class Supervisor:
         self._failures = 0  # lost workers in a row
         self._retry_at = 0.0  # when a lost worker may be started again
         self._folder_changes: list[Message] = []  # add/remove sent to this worker
+        # folders and observers change on the caller's thread (config follow) and are read
+        # on the supervising one; never held while waiting on _cond (observer threads
+        # take that one to queue hints, and stopping an observer joins its thread)
+        self._folders_lock = threading.Lock()
 
     # ---- the API -----------------------------------------------------------
 
@@ -137,20 +141,22 @@ class Supervisor:
 
     def add_folder(self, path: Path) -> None:
         path = resolved(path)
-        if path not in self.folders:
-            self.folders.append(path)
-            if self._watcher is not None:
-                self._watcher.rules = self.new_rules(self.folders)
-                self._watcher.watch(path)
+        with self._folders_lock:
+            if path not in self.folders:
+                self.folders.append(path)
+                if self._watcher is not None:
+                    self._watcher.rules = self.new_rules(self.folders)
+                    self._watcher.watch(path)
         self._send({"do": "add", "path": str(path)})
 
     def remove_folder(self, path: Path, forget: bool = False) -> None:
         path = resolved(path)
-        if path in self.folders:
-            self.folders.remove(path)
-            if self._watcher is not None:
-                self._watcher.unwatch(path)
-                self._watcher.rules = self.new_rules(self.folders)
+        with self._folders_lock:
+            if path in self.folders:
+                self.folders.remove(path)
+                if self._watcher is not None:
+                    self._watcher.unwatch(path)
+                    self._watcher.rules = self.new_rules(self.folders)
         self._send({"do": "remove", "path": str(path), "forget": forget})
 
     def reindex(self) -> None:
@@ -181,16 +187,17 @@ class Supervisor:
             self._publish(Notice(f"watching {where}; index {folder}"))
             lock = WriterLock(folder)
             self._take(lock)
-            self._watcher = self.watcher_factory(
-                self.new_rules(self.folders),
-                self.enqueue,
-                lambda msg, level: self._publish(Notice(msg, level)),
-                [Path(p) for p in self.settings.watch.poll_folders],
-                self.settings.watch.poll_interval_s,
-            )
-            for root in self.folders:
-                self._watcher.watch(root)
-            self._save_modes(folder)
+            with self._folders_lock:
+                self._watcher = self.watcher_factory(
+                    self.new_rules(self.folders),
+                    self.enqueue,
+                    lambda msg, level: self._publish(Notice(msg, level)),
+                    [Path(p) for p in self.settings.watch.poll_folders],
+                    self.settings.watch.poll_interval_s,
+                )
+                for root in self.folders:
+                    self._watcher.watch(root)
+                self._save_modes(folder)
             self.reindex()  # what changed while nothing watched
             self._loop(lock, folder)
         except _Stopping:
@@ -200,8 +207,9 @@ class Supervisor:
             self.exit_code = 1
             self._publish(Stopped(str(exc)))
         finally:
-            if self._watcher is not None:
-                self._watcher.stop()
+            with self._folders_lock:
+                if self._watcher is not None:
+                    self._watcher.stop()
             if lock is not None and lock.fd is not None:
                 watchstate.clear(lock.path.parent)
                 lock.release()
@@ -280,10 +288,12 @@ class Supervisor:
                 now = time.monotonic()
                 if now >= next_supervise:
                     next_supervise = now + self.supervise_s
-                    assert self._watcher is not None
-                    for root in self._watcher.check(now):
+                    with self._folders_lock:
+                        assert self._watcher is not None
+                        rescan = self._watcher.check(now)
+                        self._save_modes(folder)
+                    for root in rescan:
                         self.enqueue(str(root), "tree")
-                    self._save_modes(folder)
                 if now >= next_reconcile:
                     next_reconcile = now + reconcile_s
                     self.reindex()
@@ -294,7 +304,8 @@ class Supervisor:
     def _deliver(self, messages: list[Message], lock: WriterLock) -> None:
         """Send messages to the worker, starting one if none runs."""
         if self._proc is None:
-            start = {"do": "start", "folders": [str(f) for f in self.folders]}
+            with self._folders_lock:
+                start = {"do": "start", "folders": [str(f) for f in self.folders]}
             self._proc = self._start_worker({**start, **self._start()}, lock)
             self._folder_changes = []
         self._folder_changes += [m for m in messages if m["do"] in ("add", "remove")]
