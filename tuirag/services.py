@@ -45,13 +45,13 @@ class Services:
         before (a re-ingest with nothing new never loads it), else loaded now."""
         from tuirag.backends.embedder import DeferredEmbedder, model_name
 
-        folder = self.index_folder()
-        if folder is not None:
+        if (known := self._index_meta()) is not None:
+            folder, meta = known
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                dim = int(json.loads((folder / "meta.json").read_text())["dim"])
                 e = self.settings
                 model = model_name(e.embedder, e.ollama)
-                return DeferredEmbedder(folder, dim, e.embedder, model, self._reload_embedder)
+                load = self._reload_embedder
+                return DeferredEmbedder(folder, int(meta["dim"]), e.embedder, model, load)
         return self._load_embedder()
 
     def _load_embedder(self) -> Embedder:
@@ -78,10 +78,10 @@ class Services:
         opened it before (`status`, `search --mode fts` never load it)."""
         from tuirag.backends.store import Store
 
-        folder = None if "embedder" in self.__dict__ else self.index_folder()
-        if folder is not None:
+        known = None if "embedder" in self.__dict__ else self._index_meta()
+        if known is not None:
+            folder, meta = known
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
-                meta = json.loads((folder / "meta.json").read_text())
                 return Store(folder, str(meta["embedder"]), int(meta["dim"]))
         embedder = self.embedder
         store = Store(self.model_index_folder, embedder.key, embedder.dim)
@@ -91,6 +91,11 @@ class Services:
     def index_folder(self) -> Path | None:
         """This embedder's index folder, known without loading the model (None until an
         index was opened with these embedder settings once)."""
+        known = self._index_meta()
+        return known[0] if known is not None else None
+
+    def _index_meta(self) -> tuple[Path, dict[str, Any]] | None:
+        """index_folder() and its meta.json, read once."""
         key = self._index_keys().get(self._embedder_fingerprint())
         if not key:
             return None
@@ -99,7 +104,7 @@ class Services:
             meta = json.loads((folder / "meta.json").read_text())
         except (OSError, ValueError):
             return None
-        return folder if isinstance(meta, dict) else None
+        return (folder, meta) if isinstance(meta, dict) else None
 
     def _embedder_fingerprint(self) -> str:
         """The settings that decide the embedder's index key (model, prefixes, backend)."""
