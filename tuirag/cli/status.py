@@ -75,15 +75,15 @@ def _print(info: dict[str, Any], others: list[Path], progress: summary.Progress 
     out.print(line)
     out.print(f"on disk    {human_bytes(info['size_bytes'])}")
     out.print(f"updated    {_when(info['last_update'])}")
-    if (ingest := info["ingest"]) is not None and progress is not None:
+    if progress is not None:  # info["ingest"] is it, with whether its pid runs
         step = progress.describe()
-        if ingest["running"]:
-            since = _when(ingest["since"])
-            out.print(f"ingest     running: pid {ingest['pid']}, {step}, since {since}")
+        if info["ingest"]["running"]:
+            since = _when(progress.since)
+            out.print(f"ingest     running: pid {progress.pid}, {step}, since {since}")
         else:
             out.print(
                 Text(
-                    f"ingest     interrupted (pid {ingest['pid']} is gone) at {step}; "
+                    f"ingest     interrupted (pid {progress.pid} is gone) at {step}; "
                     "the next `tuirag ingest` or `tuirag watch` resumes it",
                     style="yellow",
                 )
