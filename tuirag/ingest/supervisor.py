@@ -92,7 +92,6 @@ class Supervisor:
         self.lock_retry_s = lock_retry_s
         self.watcher_factory = watcher_factory
         self.exit_code = 0  # a worker's failing status, or 1 when the supervisor failed
-        self.worker_pid: int | None = None
         self._cond = threading.Condition()
         self._outbox: list[Message] = []
         self._stopping = False
@@ -317,7 +316,6 @@ class Supervisor:
         assert self._proc is not None
         code = self._proc.wait()
         asked, self._proc, self._finishing = self._finishing, None, False
-        self.worker_pid = None
         if code > 0:
             self.exit_code = code
             return False
@@ -347,7 +345,6 @@ class Supervisor:
     def _start_worker(self, start: Message, lock: WriterLock) -> subprocess.Popen[bytes]:
         assert lock.fd is not None
         proc, status = self._spawn(start, [lock.fd])
-        self.worker_pid = proc.pid
         threading.Thread(
             target=self._listen, args=(proc, status), name="tuirag-worker-status", daemon=True
         ).start()
@@ -400,7 +397,6 @@ class Supervisor:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self.worker_pid = None
 
     def _save_modes(self, folder: Path) -> None:
         """Tell `status`/`doctor` how folders are watched (only when that changed)."""
